@@ -1,0 +1,112 @@
+"""Input checks: bad input gets a clear ValueError/TypeError here, never a NaN later.
+
+Every message says *where* (which layer or argument), what was expected and
+what arrived, so that a student never has to read a traceback from inside NumPy.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def as_dtype(dtype) -> np.dtype:
+    """The network dtype: float64 or float32."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be np.float64 or np.float32, got {dtype!r}") from None
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be np.float64 or np.float32, got {dt}")
+    return dt
+
+
+def numeric_array(x, what: str) -> np.ndarray:
+    """``np.asarray(x)`` that refuses text, objects, complex numbers and ragged lists."""
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise TypeError(f"{what} must be a numeric array; could not convert it ({exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{what} must hold real numbers (int or float); got dtype {arr.dtype}"
+        )
+    return arr
+
+
+def batch(x, what: str, width: int, dtype: np.dtype, where: str) -> np.ndarray:
+    """A 2-D batch of shape (m, width), m >= 1, finite, cast to ``dtype``.
+
+    ``where`` names the layer that will read it, e.g. ``"layer 0 (Dense 3→4)"``.
+    """
+    arr = numeric_array(x, what)
+    if arr.ndim != 2:
+        hint = f"; for one sample use {what}.reshape(1, -1)" if arr.ndim == 1 else ""
+        raise ValueError(
+            f"{where} expects {what} of shape (m, {width}) with one sample per row; "
+            f"got a {arr.ndim}-D array of shape {arr.shape}{hint}"
+        )
+    if arr.shape[0] == 0:
+        raise ValueError(f"{where} expects {what} of shape (m, {width}) with m >= 1; got an empty batch {arr.shape}")
+    if arr.shape[1] != width:
+        raise ValueError(f"{where} expects {what} of shape (m, {width}); got {arr.shape}")
+    arr = arr.astype(dtype, copy=False)
+    if not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(
+            f"{what} contains a non-finite value (NaN or inf) at row {bad[0]}, column {bad[1]}"
+        )
+    return arr
+
+
+def targets(t, m: int, width: int, dtype: np.dtype, where: str) -> np.ndarray:
+    """Targets T of shape (m, width), finite, cast to ``dtype``."""
+    arr = numeric_array(t, "T")
+    if arr.shape != (m, width):
+        hint = "; use T.reshape(-1, 1) for a single output" if arr.ndim == 1 and width == 1 else ""
+        raise ValueError(
+            f"{where} produces outputs of shape ({m}, {width}), so T must have shape ({m}, {width}); "
+            f"got {arr.shape}{hint}"
+        )
+    arr = arr.astype(dtype, copy=False)
+    if not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(f"T contains a non-finite value (NaN or inf) at row {bad[0]}, column {bad[1]}")
+    return arr
+
+
+def real_scalar(x, what: str, *, positive: bool = False, nonnegative: bool = False) -> float:
+    """A finite real number, optionally > 0 or >= 0."""
+    if isinstance(x, bool) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{what} must be a real number, got {type(x).__name__} {x!r}")
+    value = float(x)
+    if not np.isfinite(value):
+        raise ValueError(f"{what} must be finite, got {value}")
+    if positive and value <= 0:
+        raise ValueError(f"{what} must be > 0, got {value}")
+    if nonnegative and value < 0:
+        raise ValueError(f"{what} must be >= 0, got {value}")
+    return value
+
+
+def width(n, what: str) -> int:
+    """A layer width: a positive integer."""
+    if isinstance(n, bool) or not isinstance(n, (numbers.Integral, np.integer)):
+        raise TypeError(f"{what} must be a positive integer, got {type(n).__name__} {n!r}")
+    if n <= 0:
+        raise ValueError(f"{what} must be a positive integer, got {n}")
+    return int(n)
+
+
+def choice(name, options: dict, what: str):
+    """Look ``name`` up in ``options``; an unknown name lists the valid ones."""
+    if not isinstance(name, str):
+        raise TypeError(f"{what} must be a name (str), got {type(name).__name__}")
+    try:
+        return options[name]
+    except KeyError:
+        valid = ", ".join(repr(k) for k in options)
+        raise ValueError(f"unknown {what} {name!r}; valid: {valid}") from None

@@ -1,0 +1,203 @@
+"""Losses and the δ they give at the output layer.
+
+Shapes: ``A`` (the network output), ``Z`` (the output layer's pre-activation)
+and ``T`` (the targets) are all (m, n_out), one sample per row.
+
+* :class:`MSE` — per sample ½ Σ_j (o_j − t_j)², averaged over the m samples
+  (``reduction="mean"``) or summed (``"sum"``).  Works with any output activation:
+  ∂L/∂A = (A − T)/m, and the layer multiplies by f'(Z).
+* :class:`BinaryCrossEntropy` — on a sigmoid output, fused with it:
+  δ = ∂L/∂Z = (A − T)/m, computed from Z so that it never takes log(0).
+* :class:`SoftmaxCrossEntropy` — on an identity output (logits), fused with the
+  softmax: δ = (softmax(Z) − T)/m.  Rows of T are probability vectors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _validate
+from .activations import _exp_limit, get_activation, log_softmax, softmax
+from .functional import activation_delta, as_float
+from .registry import implements
+
+
+def _scale(m: int, reduction: str) -> float:
+    return 1.0 / m if reduction == "mean" else 1.0
+
+
+@implements("eq-mse")
+def mse_loss(A, T, reduction="mean"):
+    """L = (1/m) Σ_i ½ Σ_j (a_ij − t_ij)²: equation :eq:`eq-mse`.
+
+    With ``reduction="sum"`` the 1/m is dropped.  Returns a float.
+    """
+    diff = np.asarray(A) - np.asarray(T)
+    return float(0.5 * _scale(diff.shape[0], reduction) * np.vdot(diff, diff))
+
+
+@implements("eq-mse-grad")
+def mse_grad(A, T, reduction="mean"):
+    """∂L/∂A = (A − T)/m for the MSE loss: equation :eq:`eq-mse-grad` (shape (m, n_out))."""
+    A = as_float(A)
+    return (A - T) * A.dtype.type(_scale(A.shape[0], reduction))
+
+
+@implements("eq-output-delta")
+def output_delta_mse(A, T, Z, activation="sigmoid", reduction="mean"):
+    """Output-layer δ = ∂L/∂Z = (A − T) ⊙ f'(Z) / m for MSE: equation :eq:`eq-output-delta`.
+
+    For the sigmoid, f'(Z) = A ⊙ (1 − A).  The sign: δ is the derivative of the
+    loss, so it is positive when the output is too large (a > t).
+    """
+    return activation_delta(mse_grad(A, T, reduction), Z, activation)
+
+
+def _softplus(Z):
+    """log(1 + e^z), stable: max(z, 0) + log1p(e^(−|z|))."""
+    lim = _exp_limit(Z.dtype)
+    return np.maximum(Z, 0) + np.log1p(np.exp(-np.minimum(np.abs(Z), lim)))
+
+
+@implements("eq-bce")
+def bce_loss(Z, T):
+    """Binary cross-entropy of a sigmoid output, from its logits Z: equation :eq:`eq-bce`.
+
+    L = −(1/m) Σ_i Σ_j [t_ij log a_ij + (1 − t_ij) log(1 − a_ij)],  a = σ(z),
+    computed as (1/m) Σ (softplus(z) − t z), which never evaluates log(0).
+    """
+    Z = as_float(Z)
+    return float((_softplus(Z) - T * Z).sum() / Z.shape[0])
+
+
+@implements("eq-softmax-ce")
+def softmax_ce_loss(Z, T):
+    """Softmax cross-entropy of logits Z: equation :eq:`eq-softmax-ce`.
+
+    L = −(1/m) Σ_i Σ_j t_ij log softmax(z_i)_j.
+    """
+    Z = as_float(Z)
+    return float(-(T * log_softmax(Z)).sum() / Z.shape[0]) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+@implements("eq-output-delta-matched")
+def output_delta_matched(A, T):
+    """δ = ∂L/∂Z = (A − T)/m for a matched pair: equation :eq:`eq-output-delta-matched`.
+
+    Sigmoid + binary cross-entropy (A = σ(Z)) and softmax + cross-entropy
+    (A = softmax(Z)) both give this: the activation's derivative cancels.
+    """
+    A = as_float(A)
+    return (A - T) * A.dtype.type(1.0 / A.shape[0])
+
+
+class Loss:
+    """A loss.  ``fused`` losses give ∂L/∂Z of the output layer directly."""
+
+    name = "loss"
+    fused = False
+    #: the output activation a fused loss needs
+    requires = None
+
+    def check_targets(self, T, where):
+        """Raise ValueError if the targets are not valid for this loss."""
+
+    def value(self, A, T, Z):
+        raise NotImplementedError  # pragma: no cover
+
+    def grad_output(self, A, T):
+        raise NotImplementedError  # pragma: no cover
+
+    def delta(self, A, T, Z):
+        raise NotImplementedError  # pragma: no cover
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class MSE(Loss):
+    """Mean squared error, per sample ½ Σ_j (o_j − t_j)²; ``reduction`` "mean" or "sum"."""
+
+    name = "mse"
+
+    def __init__(self, reduction="mean"):
+        self.reduction = _validate.choice(reduction, {"mean": "mean", "sum": "sum"}, "MSE reduction")
+
+    def value(self, A, T, Z=None):
+        return mse_loss(A, T, self.reduction)
+
+    def grad_output(self, A, T):
+        return mse_grad(A, T, self.reduction)
+
+    def __repr__(self):
+        return f"MSE(reduction={self.reduction!r})"
+
+
+class BinaryCrossEntropy(Loss):
+    """Binary cross-entropy on a sigmoid output; targets in [0, 1]; δ = (a − t)/m."""
+
+    name = "bce"
+    fused = True
+    requires = "sigmoid"
+
+    def check_targets(self, T, where):
+        if (T < 0).any() or (T > 1).any():
+            bad = np.argwhere((T < 0) | (T > 1))[0]
+            raise ValueError(
+                f"binary cross-entropy needs targets in [0, 1]; T[{bad[0]}, {bad[1]}] = {T[tuple(bad)]}"
+            )
+
+    def value(self, A, T, Z):
+        return bce_loss(Z, T)
+
+    def delta(self, A, T, Z):
+        return output_delta_matched(A, T)
+
+
+class SoftmaxCrossEntropy(Loss):
+    """Softmax + cross-entropy on an identity (logit) output; rows of T are probability vectors."""
+
+    name = "softmax_ce"
+    fused = True
+    requires = "identity"
+
+    def check_targets(self, T, where):
+        tol = 1e-6 if T.dtype == np.float64 else 1e-4
+        if (T < 0).any():
+            bad = np.argwhere(T < 0)[0]
+            raise ValueError(
+                f"softmax cross-entropy needs probability rows in T; T[{bad[0]}, {bad[1]}] = {T[tuple(bad)]} < 0"
+            )
+        sums = T.sum(axis=1)
+        wrong = np.flatnonzero(np.abs(sums - 1) > tol)
+        if wrong.size:
+            i = wrong[0]
+            raise ValueError(
+                f"softmax cross-entropy needs each row of T to sum to 1 (a probability vector); "
+                f"row {i} sums to {sums[i]}"
+            )
+
+    def value(self, A, T, Z):
+        return softmax_ce_loss(Z, T)
+
+    def delta(self, A, T, Z):
+        return output_delta_matched(softmax(Z), T)
+
+
+LOSSES = {"mse": MSE, "bce": BinaryCrossEntropy, "softmax_ce": SoftmaxCrossEntropy}
+
+
+def get_loss(loss) -> Loss:
+    """A loss object from a name (``"mse"``, ``"bce"``, ``"softmax_ce"``) or a Loss instance."""
+    if isinstance(loss, Loss):
+        return loss
+    return _validate.choice(loss, LOSSES, "loss")()
+
+
+def check_output_activation(loss: Loss, activation, where: str) -> None:
+    """A fused loss needs its matching output activation."""
+    if loss.fused and get_activation(activation).name != loss.requires:
+        raise ValueError(
+            f"loss {loss.name!r} is fused with a {loss.requires!r} output, but {where} uses "
+            f"{get_activation(activation).name!r}; build the network with output_activation={loss.requires!r}"
+        )
