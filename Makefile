@@ -1,0 +1,67 @@
+# Backpropagation, executable — the two commands:
+#   make serve   set up .venv, build the book strictly (every cell executed), serve it on 127.0.0.1:8000
+#   make test    set up .venv, then the whole test suite (the strict book build included)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+STAMP  := $(VENV)/.installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Matplotlib and Jupyter keep their caches inside the project, never in $HOME
+export MPLBACKEND := Agg
+
+.PHONY: help setup book serve test test-fast clean constraints
+
+help:
+	@echo "make serve   build the book and serve it on http://127.0.0.1:$(PORT)"
+	@echo "make book    build the book strictly into _build/html"
+	@echo "make test    run the whole test suite (includes the strict book build)"
+	@echo "make clean   remove _build (keeps .venv)"
+
+# -- set-up: a virtual environment with the pinned requirements and bpkit (editable) ------------
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python >= 3.10 is needed, found " + sys.version.split()[0])'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# -- the book ---------------------------------------------------------------------------
+# Strict: a raising cell fails the build (nb_execution_raise_on_error in _config.yml), and so
+# does any Sphinx warning (-W), any broken reference (-n); --keep-going reports them all.
+# jupyter-cache keys on a notebook's code only, so when bpkit or the configuration changes the
+# cached outputs (and Sphinx's record of what is up to date) are dropped: every chapter re-runs.
+INPUTS_HASH = $(shell cat $(sort $(wildcard bpkit/*.py)) _config.yml | sha256sum | cut -c1-16)
+
+book: $(STAMP)
+	@mkdir -p _build
+	@if [ "$$(cat _build/.inputs-hash 2>/dev/null)" != "$(INPUTS_HASH)" ]; then \
+	  echo "bpkit or _config.yml changed: every chapter will be executed again"; \
+	  rm -rf _build/.jupyter_cache _build/.doctrees; fi
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "$(INPUTS_HASH)" > _build/.inputs-hash
+
+serve: book
+	@echo ""
+	@echo "  The book is at  http://127.0.0.1:$(PORT)/   (Ctrl-C stops the server)"
+	@echo ""
+	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+# -- tests --------------------------------------------------------------------------------
+test: book
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not book and not browser"
+
+constraints: $(STAMP)
+	( echo "# Every package the pinned requirements resolve to on Python 3.11 (pip freeze of a fresh .venv)."; \
+	  echo "# Regenerate with: make constraints"; \
+	  $(BIN)/python -m pip freeze --exclude-editable | grep -vi '^bpkit' ) > constraints.txt
+
+clean:
+	rm -rf _build

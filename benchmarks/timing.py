@@ -1,0 +1,63 @@
+"""Timing helpers for the benchmarks: interleaved repeats, warm-up excluded, medians.
+
+Programs that are compared run in the same process, one after the other inside each repeat, so that
+a slow moment of the machine hits all of them alike; the figure reported is the median per program.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from datetime import date
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("results")
+
+
+def interleaved(programs: dict, repeats: int = 15, warmup: int = 2, inner: int = 1) -> dict:
+    """Median seconds per call of each program (a dict name -> zero-argument callable)."""
+    for _ in range(warmup):
+        for fn in programs.values():
+            fn()
+    samples = {name: [] for name in programs}
+    for _ in range(repeats):
+        for name, fn in programs.items():
+            t0 = time.perf_counter()
+            for _ in range(inner):
+                fn()
+            samples[name].append((time.perf_counter() - t0) / inner)
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def machine() -> dict:
+    """Cores, BLAS and versions of the machine the figures were measured on."""
+    import numpy as np
+
+    info = {"date": date.today().isoformat(), "python": platform.python_version(), "numpy": np.__version__,
+            "cores": os.cpu_count(), "cpu": platform.processor() or platform.machine()}
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["blas"] = [f"{p['internal_api']} {p['version']} ({p['num_threads']} threads)" for p in threadpool_info()
+                        if p.get("user_api") == "blas"]
+    except ImportError:  # pragma: no cover
+        info["blas"] = ["unknown (threadpoolctl missing)"]
+    return info
+
+
+def save(name: str, payload: dict) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({"machine": machine(), **payload}, indent=2))
+    return path
+
+
+def fmt(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
