@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import importlib
 
-from . import layout, per_neuron
+from . import data, layout, per_neuron
+from .batching import per_sample_average
+from .chain import jacobian, prod
+from .diagnostics import delta_norms, layer_gradient_norms
 from .activations import ACTIVATIONS, Activation, activate, get_activation, log_softmax, sigmoid, softmax
 from .functional import (
     activation_delta,
@@ -25,9 +28,9 @@ from .functional import (
     residual_forward,
     residual_grad_input,
 )
-from .gradcheck import gradcheck, numerical_grads, relative_error
+from .gradcheck import gradcheck, numerical_deltas, numerical_grads, relative_error
 from .layers import Dense, Residual
-from .layout import append_ones, column_forward, fold_bias, from_column, to_column, unfold_bias
+from .layout import append_ones, column_backward, column_forward, fold_bias, from_column, to_column, unfold_bias
 from .losses import (
     LOSSES,
     MSE,
@@ -46,10 +49,11 @@ from .network import Sequential, mlp
 from .optim import sgd_step
 from .registry import EQUATIONS, function_for
 from .regularization import l2_grad, l2_penalty
+from .training import accuracy, train
 
 __version__ = "0.1.0"
 
-_LAZY = ("symbolic", "widgets", "data")
+_LAZY = ("symbolic", "widgets", "errata")
 
 
 def __getattr__(name):
@@ -61,6 +65,8 @@ def __getattr__(name):
 
 
 __all__ = [
+    "accuracy", "column_backward", "data", "delta_norms", "jacobian", "layer_gradient_norms",
+    "numerical_deltas", "per_sample_average", "prod", "train",
     "ACTIVATIONS", "Activation", "BinaryCrossEntropy", "Dense", "EQUATIONS", "LOSSES", "Loss", "MSE",
     "Residual", "Sequential", "SoftmaxCrossEntropy", "activate", "activation_delta", "append_ones",
     "bce_loss", "column_forward", "dense_forward", "fold_bias", "from_column", "function_for",

@@ -44,6 +44,35 @@ def numerical_grads(net, X, T, loss="mse", l2=0.0, eps=1e-6):
     return grads
 
 
+@implements("eq-delta-def")
+def numerical_deltas(net, X, T, loss="mse", l2=0.0, eps=1e-6):
+    """δ^(l) = ∂L/∂Z^(l) for every layer, by its definition: equation :eq:`eq-delta-def`.
+
+    Each entry of each layer's pre-activation Z^(l) is nudged by ±eps (the
+    layers before it untouched, the layers after it recomputed) and the loss
+    differenced.  Returns a list of (m, n_out) arrays, one per layer — the
+    independent oracle for ``net.deltas``.
+    """
+    eps = _validate.real_scalar(eps, "eps (the finite-difference step)", positive=True)
+    X, T, loss_obj, l2 = net._prepare(X, T, loss, l2)
+    net._forward(X)
+    saved = [(layer.input, layer.Z.copy()) for layer in net.layers]
+    out = []
+    for l, (inp, Z) in enumerate(saved):
+        D = np.zeros(Z.shape, dtype=np.float64)
+        for idx in np.ndindex(Z.shape):
+            values = []
+            for sign in (1.0, -1.0):
+                Zp = Z.copy()
+                Zp[idx] += sign * eps
+                A = net._forward_from(l, inp, Zp)
+                values.append(net._objective(A, T, loss_obj, l2))
+            D[idx] = (values[0] - values[1]) / (2.0 * eps)
+        out.append(D)
+    net._forward(X)  # leave the caches as a plain forward pass left them
+    return out
+
+
 def relative_error(a, b, floor=1e-12):
     """max |a − b| / max(max|a|, max|b|, floor): how far two arrays differ, relative to the larger one."""
     a = np.asarray(a, dtype=np.float64)

@@ -80,3 +80,27 @@ def unfold_bias(W_tilde):
     """W̃ (n_in + 1, n_out) → (W, b): the inverse of :func:`fold_bias`."""
     W_tilde = _matrix(W_tilde, "W_tilde")
     return W_tilde[:-1].copy(), W_tilde[-1].copy()
+
+
+@implements("eq-column-backward")
+def column_backward(W_col, A_col, delta_col):
+    """The backward pass in the column convention: equation :eq:`eq-column-backward`.
+
+    With one sample per column — ``A_col`` (n_in, m), ``delta_col`` = ∂L/∂Z_col
+    (n_out, m), ``W_col`` (n_out, n_in) — returns
+
+    * ∂L/∂A_col = W_colᵀ δ_col            (n_in, m)
+    * ∂L/∂W_col = δ_col A_colᵀ            (n_out, n_in)
+    * ∂L/∂b_col = δ_col 1                 (n_out, 1)
+
+    the transposes of the row forms eq-batch-dA, eq-batch-dW, eq-batch-db.
+    """
+    W_col = _matrix(W_col, "W_col")
+    A_col = as_float(A_col)
+    delta_col = as_float(delta_col)
+    if delta_col.shape[0] != W_col.shape[0] or A_col.shape[0] != W_col.shape[1] or A_col.shape[1] != delta_col.shape[1]:
+        raise ValueError(
+            f"column convention needs W_col (n_out, n_in), A_col (n_in, m), delta_col (n_out, m); "
+            f"got {W_col.shape}, {A_col.shape}, {delta_col.shape}"
+        )
+    return W_col.T @ delta_col, delta_col @ A_col.T, delta_col.sum(axis=1, keepdims=True)

@@ -14,6 +14,7 @@ import numpy as np
 from . import _validate
 from .layers import Dense, Residual
 from .losses import check_output_activation, get_loss
+from .registry import implements
 from .regularization import l2_grad, l2_penalty
 
 
@@ -74,6 +75,18 @@ class Sequential:
         """The output for a batch X of shape (m, n_0); each layer keeps its input, Z and A."""
         return self._forward(self._check_X(X))
 
+    def _forward_from(self, l, inp, Z):
+        """The network output when layer l has input ``inp`` and pre-activation ``Z`` (layers after l recomputed)."""
+        layer = self.layers[l]
+        layer.input, layer.Z = inp, Z
+        A = layer.activation.value(Z)
+        if isinstance(layer, Residual):
+            A = inp + A
+        layer.A = A
+        for later in self.layers[l + 1:]:
+            A = later.forward(A, checked=True)
+        return A
+
     def _forward(self, A):
         for layer in self.layers:
             layer._check_parameters()
@@ -97,8 +110,9 @@ class Sequential:
         loss.check_targets(T, last.where)
         return X, T, loss, l2
 
+    @implements("eq-objective")
     def loss(self, X, T, loss="mse", l2=0.0):
-        """J = L + s: the loss of a batch, with the L2 penalty s = λ/2 Σ‖W‖² (weights only)."""
+        """J = L + s: the loss of a batch plus the L2 penalty s = λ/2 Σ‖W‖² (weights only): equation :eq:`eq-objective`."""
         X, T, loss, l2 = self._prepare(X, T, loss, l2)
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported clearly by _objective
             A = self._forward(X)

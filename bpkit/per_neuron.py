@@ -61,6 +61,16 @@ def hidden_delta_neuron(fprime_q, w_q, delta_next):
     return fprime_q * total
 
 
+@implements("eq-weight-grad-neuron")
+def weight_grad_neuron(o_p, delta_q):
+    """∂L/∂w_pq = o_p δ_q (and ∂L/∂b_q = δ_q, with o_p = 1): equation :eq:`eq-weight-grad-neuron`.
+
+    The weight's gradient is the output of the neuron it leaves times the δ of
+    the neuron it enters.
+    """
+    return o_p * delta_q
+
+
 def _loss_and_output_deltas(loss, o, z, t, act, m):
     """Per-sample loss (already ÷ m for a mean) and the output neurons' δ_v."""
     n = len(o)
@@ -128,9 +138,9 @@ def loss_and_grads(net, X, T, loss="mse", l2=0.0):
             layer = layers[l]
             deltas[l].append(delta)
             for q in range(layer.n_out):
-                db[l][q] += delta[q]
+                db[l][q] += weight_grad_neuron(1.0, delta[q])  # the bias: a weight from a constant 1
                 for p in range(layer.n_in):
-                    dW[l][p][q] += o[l][p] * delta[q]  # ∂L/∂w_pq = o_p δ_q
+                    dW[l][p][q] += weight_grad_neuron(o[l][p], delta[q])  # ∂L/∂w_pq = o_p δ_q
             if l == 0:
                 break
             below = layers[l - 1]

@@ -7,15 +7,11 @@ These build a copy of the book in a temporary folder with ``jupyter-book build -
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-JB = str(Path(sys.executable).with_name("jupyter-book"))
+from chapter_tools import build, copy_book
+
 CHAPTER = "chapters/notation.md"
 # The check of Z = AW + 1bᵀ against the neuron formula, with the bias's sign flipped in the formula.
 RIGHT = "sum(W[p, q] * A[i, p] for p in range(n_in)) + b[q])"
@@ -24,25 +20,8 @@ WRONG = "sum(W[p, q] * A[i, p] for p in range(n_in)) - b[q])"
 pytestmark = pytest.mark.book
 
 
-def copy_book(dest: Path) -> Path:
-    """A copy of the book whose configuration executes only CHAPTER."""
-    for name in ("_config.yml", "_toc.yml", "intro.md", "references.bib"):
-        shutil.copy(ROOT / name, dest / name)
-    shutil.copytree(ROOT / "chapters", dest / "chapters")
-    others = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "chapters").glob("*.md") if p.name != Path(CHAPTER).name)
-    config = (dest / "_config.yml").read_text()
-    config = config.replace("  execute_notebooks: cache\n", "  execute_notebooks: cache\n  exclude_patterns: " + repr(others).replace("'", '"') + "\n")
-    assert "exclude_patterns: [" in config
-    (dest / "_config.yml").write_text(config)
-    return dest
-
-
-def build(book: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([JB, "build", str(book), "-W", "-n", "--keep-going"], capture_output=True, text=True, timeout=900)
-
-
 def test_a_wrong_equation_check_fails_the_build(tmp_path):
-    book = copy_book(tmp_path)
+    book = copy_book(tmp_path, CHAPTER)
     text = (book / CHAPTER).read_text()
     assert text.count(RIGHT) == 1, "the mutation target moved: update RIGHT"
     (book / CHAPTER).write_text(text.replace(RIGHT, WRONG))
@@ -53,7 +32,7 @@ def test_a_wrong_equation_check_fails_the_build(tmp_path):
 
 
 def test_the_intact_chapter_builds_and_an_unchanged_rebuild_runs_no_cell(tmp_path):
-    book = copy_book(tmp_path)
+    book = copy_book(tmp_path, CHAPTER)
     first = build(book)
     log = first.stdout + first.stderr
     assert first.returncode == 0, log[-3000:]
