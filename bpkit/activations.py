@@ -5,7 +5,7 @@ derivative written through the output ``a = f(z)``: the sources write the
 sigmoid's derivative as ``o(1 - o)``, and the per-neuron code uses that form.
 
 All of them are numerically stable: finite values and no floating-point
-warnings (not even underflow) for |z| up to 1e4 in float64 and float32.
+warnings (not even underflow) for ``|z|`` up to 1e4 in float64 and float32.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def activate(Z, activation="sigmoid"):
 
 
 def sigmoid(z):
-    """The logistic function σ(z) = 1 / (1 + e^(-z)), stable for any |z|."""
+    """The logistic function σ(z) = 1 / (1 + e^(-z)), stable for any ``|z|``."""
     return ACTIVATIONS["sigmoid"].value(z)
 
 
@@ -149,7 +149,7 @@ def softmax(Z):
 
 
 def log_softmax(Z):
-    """Row-wise log softmax, ``z_j - log Σ_k exp(z_k)``, stable for any |z|."""
+    """Row-wise log softmax, ``z_j - log Σ_k exp(z_k)``, stable for any ``|z|``."""
     Z = np.asarray(Z)
     dtype = Z.dtype if Z.dtype.kind == "f" else np.dtype(np.float64)
     shifted = Z - Z.max(axis=-1, keepdims=True)

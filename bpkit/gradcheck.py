@@ -1,7 +1,7 @@
 """Central finite differences: the independent oracle for every gradient.
 
 ∂J/∂θ_k ≈ (J(θ + ε e_k) − J(θ − ε e_k)) / (2ε), one parameter entry at a time.
-The error of this estimate is O(ε²) plus rounding of order (machine ε · |J|) / ε,
+The error of this estimate is O(ε²) plus rounding of order ``(machine ε · |J|) / ε``,
 so in float64 with ε = 1e-6 it agrees with a correct analytic gradient to
 about 1e-9 or better.
 """
@@ -74,7 +74,7 @@ def numerical_deltas(net, X, T, loss="mse", l2=0.0, eps=1e-6):
 
 
 def relative_error(a, b, floor=1e-12):
-    """max |a − b| / max(max|a|, max|b|, floor): how far two arrays differ, relative to the larger one."""
+    """``max|a − b| / max(max|a|, max|b|, floor)``: how far two arrays differ, relative to the larger one."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     scale = max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0), floor)
@@ -87,7 +87,7 @@ def gradcheck(net, X, T, loss="mse", l2=0.0, eps=1e-6):
     The error is ``max |analytic − numeric|`` over every parameter entry,
     divided by the largest gradient entry of the whole network (at least
     1e-8: a network whose gradients are all below 1e-8 counts as flat).  That is the scale of the finite differences' own rounding error
-    (about machine-ε · |J| / eps), so a correct backward pass gives about 1e-9
+    (about ``machine-ε · |J| / eps``), so a correct backward pass gives about 1e-9
     in float64 even where one layer's gradients are tiny, and a wrong one gives
     something of order 1e-3 to 1.
     """

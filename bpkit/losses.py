@@ -54,7 +54,7 @@ def output_delta_mse(A, T, Z, activation="sigmoid", reduction="mean"):
 
 
 def _softplus(Z):
-    """log(1 + e^z), stable: max(z, 0) + log1p(e^(−|z|))."""
+    """log(1 + e^z), stable: ``max(z, 0) + log1p(e^(−|z|))``."""
     lim = _exp_limit(Z.dtype)
     return np.maximum(Z, 0) + np.log1p(np.exp(-np.minimum(np.abs(Z), lim)))
 

@@ -132,7 +132,7 @@ class SymbolicNetwork:
         Batch size (rows of X).
     residual : bool
         Hidden layers with equal input and output widths become Y = X + f(XW + b).
-    l2 : SymPy expression or number
+    l2 : sympy.Expr or float
         Adds s = λ/2 Σ ‖W‖² to the loss (``l2=sympy.Symbol("lambda")`` keeps λ symbolic).
     """
 
@@ -338,12 +338,14 @@ class SymbolicNetwork:
         """Evaluate an expression or Matrix at a point (dict symbol → number) as float / ndarray."""
         if self.activation in ("f", None) or self.output_activation in ("f", None):
             raise ValueError("a generic activation f has no numbers; build the network with e.g. activation='sigmoid'")
-        syms = sorted(point, key=str)
-        fn = sp.lambdify(syms, expr, modules="numpy")
-        return np.asarray(fn(*[point[s] for s in syms]), dtype=np.float64)
+        # one evaluation: substituting and evalf is far cheaper than compiling with lambdify
+        values = {s: sp.Float(v, 17) for s, v in point.items()}
+        if isinstance(expr, sp.MatrixBase):
+            return np.array(expr.xreplace(values).evalf(), dtype=np.float64)
+        return float(sp.sympify(expr).xreplace(values).evalf())
 
     def to_bpkit(self, point, dtype=np.float64):
-        """A :class:`bpkit.Sequential` with the parameters of ``point``, plus its (X, T) as arrays."""
+        """A :class:`~bpkit.network.Sequential` with the parameters of ``point``, plus its (X, T) as arrays."""
         from .layers import Dense, Residual
         from .network import Sequential
 
@@ -462,10 +464,11 @@ def _atoms_as_symbols(expr):
     table = {}
 
     def name(e):
-        key = e
-        if key not in table:
-            table[key] = sp.Dummy(f"{e.func.__name__}")
-        return table[key]
+        if e.func == sp.exp and e.args[0].could_extract_minus_sign():
+            return 1 / name(sp.exp(-e.args[0]))  # exp(−x) and exp(x) are one atom: E and 1/E
+        if e not in table:
+            table[e] = sp.Dummy(f"{e.func.__name__}")
+        return table[e]
 
     kinds = (sp.exp, sp.log, sp.tanh, sp.Heaviside, sp.Max)
     return expr.replace(
@@ -474,11 +477,29 @@ def _atoms_as_symbols(expr):
     )
 
 
+def _numerically_nonzero(expr) -> bool:
+    """True if ``expr`` is clearly non-zero at a random point (a fast way to refute an identity)."""
+    if expr.atoms(sp.core.function.AppliedUndef) or expr.atoms(sp.Subs, sp.Derivative):
+        return False
+    syms = sorted(expr.free_symbols, key=str)
+    rng = np.random.default_rng(2024)
+    for _ in range(2):
+        point = {s: sp.Float(float(rng.uniform(0.1, 0.9)), 30) for s in syms}
+        try:
+            value = complex(expr.xreplace(point).evalf(30))
+        except (TypeError, ValueError, ZeroDivisionError):
+            return False
+        if np.isfinite(value) and abs(value) > 1e-12:
+            return True
+    return False
+
+
 def is_zero(expr) -> bool:
     """True if ``expr`` (an expression or Matrix) is identically zero, decided symbolically.
 
     The exp/log/tanh/f atoms become symbols and ``cancel`` decides the
-    resulting rational function; only if that fails (an identity that needs
+    resulting rational function.  If that is not 0, a random point usually
+    refutes the identity at once; only if it does not (an identity that needs
     a rule such as log(ab) = log a + log b) is the slow ``simplify`` tried.
     """
     if isinstance(expr, sp.MatrixBase):
@@ -488,13 +509,16 @@ def is_zero(expr) -> bool:
         return True
     if sp.cancel(sp.together(_atoms_as_symbols(expr))) == 0:
         return True
+    if _numerically_nonzero(expr):
+        return False
     return sp.simplify(expr) == 0
 
 
 def assert_same(lhs, rhs, claim, quiet=False):
     """Raise AssertionError unless ``lhs − rhs`` simplifies to 0 (entry by entry for matrices).
 
-    Prints ``✓ claim`` on success, so that a chapter shows its reader what was checked.
+    Prints ``✓ claim`` on success, so that a chapter shows its reader what was
+    checked; returns nothing (no stray ``True`` under a notebook cell).
     """
     if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
         lhs, rhs = sp.Matrix(lhs), sp.Matrix(rhs)
@@ -511,7 +535,6 @@ def assert_same(lhs, rhs, claim, quiet=False):
         raise AssertionError(f"✗ {claim}: the difference is {sp.simplify(sp.sympify(lhs) - sp.sympify(rhs))}")
     if not quiet:
         print(f"✓ {claim}")
-    return True
 
 
 def assert_close(lhs, rhs, claim, rtol=1e-7, atol=1e-9, quiet=False):
@@ -525,4 +548,3 @@ def assert_close(lhs, rhs, claim, rtol=1e-7, atol=1e-9, quiet=False):
     if not quiet:
         diff = float(np.abs(a - b).max()) if a.size else 0.0
         print(f"✓ {claim} (max difference {diff:.1e})")
-    return True
