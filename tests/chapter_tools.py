@@ -68,7 +68,7 @@ def copy_book(dest: Path, execute_only: str) -> Path:
     entry = execute_only[:-3] if execute_only.endswith(".md") else execute_only
     toc = (dest / "_toc.yml").read_text()
     if f"file: {entry}\n" not in toc:  # a chapter being written is not in the table of contents yet
-        toc = toc.replace("  - caption: Reference\n    chapters:\n", f"  - caption: Reference\n    chapters:\n      - file: {entry}\n")
+        toc = toc.replace("  - caption: Appendices\n    chapters:\n", f"  - caption: Appendices\n    chapters:\n      - file: {entry}\n")
         assert f"file: {entry}\n" in toc
         (dest / "_toc.yml").write_text(toc)
     return dest
