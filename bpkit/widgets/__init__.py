@@ -1,0 +1,23 @@
+"""Interactive explorers: change weights, watch δ and the gradients update (ipywidgets + matplotlib).
+
+Loaded on first use (``bp.widgets``); ``import bpkit`` does not import ipywidgets or matplotlib.
+Every explorer is an ``ipywidgets.VBox``: display it as the last line of a cell.  Its numbers are
+shown as text (an HTML table), its figures as images redrawn in place, so that the static website
+shows each explorer's initial state and a live kernel updates it on every slider move.
+"""
+
+from __future__ import annotations
+
+try:
+    import ipywidgets  # noqa: F401
+    import matplotlib  # noqa: F401
+except ImportError as err:  # pragma: no cover
+    raise ImportError("bpkit.widgets needs ipywidgets and matplotlib: pip install ipywidgets matplotlib") from err
+
+from .chapters import (BatchExplorer, ChainExplorer, DepthExplorer, ForwardExplorer, OutputDeltaExplorer,
+                       RegularizationExplorer)
+from .explorer import NetworkExplorer
+from .landscape import LossLandscape
+
+__all__ = ["BatchExplorer", "ChainExplorer", "DepthExplorer", "ForwardExplorer", "LossLandscape",
+           "NetworkExplorer", "OutputDeltaExplorer", "RegularizationExplorer"]

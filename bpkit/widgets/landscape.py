@@ -1,0 +1,100 @@
+"""The loss over two chosen weights, with the negative gradient at the current point."""
+
+from __future__ import annotations
+
+import re
+
+import ipywidgets as widgets
+import numpy as np
+
+from ..activations import get_activation
+from ._common import fmt, hint
+from ._render import FigureImage, new_figure
+from .explorer import param_label
+
+
+def grid_loss(net, X, T, loss, key_a, values_a, key_b, values_b):
+    """The loss for every pair (values_a[i], values_b[j]) of the two parameters, the others fixed: (n_a, n_b).
+
+    One batched forward pass: each layer's parameters get a leading axis of length n_a·n_b.
+    """
+    G = len(values_a) * len(values_b)
+    va, vb = np.meshgrid(values_a, values_b, indexing="ij")
+    params = {}
+    for l, layer in enumerate(net.layers):
+        params[f"{l}.W"] = np.broadcast_to(layer.W, (G,) + layer.W.shape).copy()
+        params[f"{l}.b"] = np.broadcast_to(layer.b, (G,) + layer.b.shape).copy()
+    for key, values in ((key_a, va), (key_b, vb)):
+        layer, kind, idx = re.fullmatch(r"(\d+)\.([Wb])\[([\d,]+)\]", key).groups()
+        index = (slice(None),) + tuple(int(i) for i in idx.split(","))
+        params[f"{layer}.{kind}"][index] = values.ravel()
+    A = np.broadcast_to(np.asarray(X, float), (G,) + np.shape(X))
+    Z = None
+    for l, layer in enumerate(net.layers):
+        Z = A @ params[f"{l}.W"] + params[f"{l}.b"][:, None, :]
+        A = get_activation(layer.activation).value(Z) + (A if type(layer).__name__ == "Residual" else 0)
+    m = A.shape[1]
+    if loss == "bce":
+        softplus = np.maximum(Z, 0) + np.log1p(np.exp(-np.abs(Z)))
+        values = (softplus - T * Z).sum(axis=(1, 2)) / m
+    else:
+        values = 0.5 * ((A - T) ** 2).sum(axis=(1, 2)) / m
+    return values.reshape(va.shape)
+
+
+class LossLandscape(widgets.VBox):
+    """The loss over parameters ``a`` and ``b`` of an explorer's network, with −∇ at the current point.
+
+    It follows the explorer: moving ``a`` or ``b`` moves the point; moving any other slider changes
+    the landscape itself.
+    """
+
+    def __init__(self, explorer, a="1.W[0,0]", b="1.W[1,0]", span=3.0, n=41):
+        self.explorer, self.a, self.b = explorer, a, b
+        self.values = np.linspace(-span, span, n)
+        self.fig = new_figure(4.2, 3.6)
+        self.ax = self.fig.add_axes([0.15, 0.13, 0.8, 0.8])
+        self.ax.set_xlabel(param_label(a))
+        self.ax.set_ylabel(param_label(b))
+        self.image = FigureImage(self.fig)
+        (self.point,) = self.ax.plot([0], [0], "o", color="k", ms=6, zorder=5)
+        self.arrow = self.ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=6,
+                                      arrowprops=dict(arrowstyle="-|>", color="k", lw=1.8))
+        self.image.animate(self.point, self.arrow)
+        self.label = widgets.HTML()
+        self._others = None
+        # the landscape is an image redrawn in place (contourf would force a full redraw every time)
+        self.heat = self.ax.imshow(np.zeros((n, n)), origin="lower", extent=(-span, span, -span, span),
+                                   cmap="viridis", aspect="auto", interpolation="bilinear", zorder=1)
+        self.image.animate(self.heat)
+        self.image._animated.insert(0, self.image._animated.pop())  # draw the image under the point and arrow
+        super().__init__([hint(), self.image.widget, self.label])
+        self.add_class("bp-landscape")
+        explorer.on_change(self.update)
+        self.update(explorer)
+
+    def _other_parameters(self):
+        return tuple(float(s.value) for key, s in self.explorer.sliders.items() if key not in (self.a, self.b))
+
+    def update(self, explorer):
+        others = self._other_parameters()
+        if others != self._others:  # the landscape itself changed
+            self._others = others
+            Lgrid = grid_loss(explorer.net, explorer.X, explorer.T, explorer.loss_name, self.a, self.values,
+                              self.b, self.values)
+            self.heat.set_data(Lgrid.T)
+            self.heat.set_clim(float(Lgrid.min()), float(Lgrid.max()))
+        va, vb = explorer.sliders[self.a].value, explorer.sliders[self.b].value
+        ga, gb = self._grad(self.a), self._grad(self.b)
+        norm = np.hypot(ga, gb)
+        scale = 0.8 / norm if norm > 0 else 0.0  # a fixed arrow length: the direction is the point
+        self.point.set_data([va], [vb])
+        self.arrow.xy = (va - scale * ga, vb - scale * gb)
+        self.arrow.set_position((va, vb))
+        self.image.refresh()
+        self.label.value = (f"<span style='font-family:monospace'>−∇ = ({fmt(-ga)}, {fmt(-gb)}): the arrow "
+                            f"points downhill, across the contours</span>")
+
+    def _grad(self, key):
+        layer, kind, idx = re.fullmatch(r"(\d+)\.([Wb])\[([\d,]+)\]", key).groups()
+        return float(self.explorer.grads[f"{layer}.{kind}"][tuple(int(i) for i in idx.split(","))])
