@@ -34,14 +34,14 @@ def slider(description, value, low=-3.0, high=3.0, step=0.05):
 
 def table(headers, rows, css_class="bp-table"):
     """An HTML table; each cell is (text, data-name or None)."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    head = "".join(f'<th style="white-space:nowrap;padding:1px 6px">{html.escape(h)}</th>' for h in headers)
     body = []
     for row in rows:
         cells = []
         for cell in row:
             text, name = cell if isinstance(cell, tuple) else (cell, None)
             attr = f' data-name="{html.escape(name)}"' if name else ""
-            cells.append(f"<td{attr}>{html.escape(str(text))}</td>")
+            cells.append(f'<td style="white-space:nowrap;padding:1px 6px"{attr}>{html.escape(str(text))}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<table class="{css_class}" style="font-family:monospace;font-size:12px;border-collapse:collapse">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")

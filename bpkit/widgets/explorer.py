@@ -104,8 +104,8 @@ class NetworkExplorer(widgets.VBox):
             self.history_image = FigureImage(self.history_fig)
             controls = [widgets.HBox([self.step_button, self.ten_button, self.lr]), self.history_image.widget]
         head = [widgets.HTML(f"<h4 style='margin:4px 0'>{html.escape(title)}</h4>")] if title else []
-        super().__init__(head + [hint(), widgets.HBox([widgets.VBox(boxes, layout=widgets.Layout(max_height="560px",
-                                                                                                   overflow="auto")),
+        super().__init__(head + [hint(), widgets.HBox([widgets.VBox(boxes, layout=widgets.Layout(max_height="560px", overflow="auto",
+                                                                                                   width="315px", min_width="315px")),
                                                         widgets.VBox(right + controls)])])
         self.add_class("bp-explorer")
         self.refresh()
