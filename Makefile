@@ -11,12 +11,13 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Matplotlib and Jupyter keep their caches inside the project, never in $HOME
 export MPLBACKEND := Agg
 
-.PHONY: help setup book serve test test-fast clean constraints
+.PHONY: help setup book serve lab test test-fast clean constraints
 
 help:
 	@echo "make serve   build the book and serve it on http://127.0.0.1:$(PORT)"
 	@echo "make book    build the book strictly into _build/html"
 	@echo "make test    run the whole test suite (includes the strict book build)"
+	@echo "make lab     open the chapters as notebooks in JupyterLab (127.0.0.1)"
 	@echo "make clean   remove _build (keeps .venv)"
 
 # -- set-up: a virtual environment with the pinned requirements and bpkit (editable) ------------
@@ -35,15 +36,26 @@ setup: $(STAMP)
 # does any Sphinx warning (-W), any broken reference (-n); --keep-going reports them all.
 # jupyter-cache keys on a notebook's code only, so when bpkit or the configuration changes the
 # cached outputs (and Sphinx's record of what is up to date) are dropped: every chapter re-runs.
-INPUTS_HASH = $(shell cat $(sort $(wildcard bpkit/*.py)) _config.yml | sha256sum | cut -c1-16)
+INPUTS_HASH = $(shell cat $(sort $(wildcard bpkit/*.py bpkit/*/*.py)) _config.yml | sha256sum | cut -c1-16)
+# Sphinx does not overwrite static files that already exist, so a change of the site's own files
+# (styles, scripts, the Sphinx extension, the npm lockfile) rebuilds the HTML from scratch (the
+# executed notebooks stay cached).
+SITE_HASH = $(shell cat $(sort $(wildcard _assets/* _ext/*.py)) package-lock.json | sha256sum | cut -c1-16)
 
+# MathJax, require.js and the widget manager come from npm (pinned in package-lock.json) and are served
+# by the site itself; tools/offline_assets.py prints which configuration to build with (the CDN
+# fallback when npm is missing).
 book: $(STAMP)
 	@mkdir -p _build
 	@if [ "$$(cat _build/.inputs-hash 2>/dev/null)" != "$(INPUTS_HASH)" ]; then \
 	  echo "bpkit or _config.yml changed: every chapter will be executed again"; \
 	  rm -rf _build/.jupyter_cache _build/.doctrees; fi
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	@if [ "$$(cat _build/.site-hash 2>/dev/null)" != "$(SITE_HASH)" ]; then \
+	  rm -rf _build/html _build/.doctrees _build/offline-assets; fi
+	$(BIN)/python tools/offline_assets.py > _build/.book-config
+	$(BIN)/jupyter-book build . -W -n --keep-going --config "$$(cat _build/.book-config)"
 	@echo "$(INPUTS_HASH)" > _build/.inputs-hash
+	@echo "$(SITE_HASH)" > _build/.site-hash
 
 serve: book
 	@echo ""
@@ -55,6 +67,13 @@ serve: book
 test: book
 	$(BIN)/python -m pytest
 
+# JupyterLab on this machine, with the chapters opening as notebooks (jupytext), on 127.0.0.1 only.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
+lab: $(STAMP)
+	@mkdir -p $(LAB_SETTINGS)
+	@echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)/overrides.json
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) chapters/notation.md
+
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not book and not browser"
 
@@ -64,4 +83,4 @@ constraints: $(STAMP)
 	  $(BIN)/python -m pip freeze --exclude-editable | grep -vi '^bpkit' ) > constraints.txt
 
 clean:
-	rm -rf _build
+	rm -rf _build chapters/*.ipynb

@@ -55,8 +55,10 @@ def copy_book(dest: Path, execute_only: str) -> Path:
     for name in ("_config.yml", "_toc.yml", "intro.md", "references.bib"):
         shutil.copy(ROOT / name, dest / name)
     shutil.copytree(ROOT / "chapters", dest / "chapters", ignore=shutil.ignore_patterns("_build", "*.ipynb"))
-    if (ROOT / "_static").exists():
-        shutil.copytree(ROOT / "_static", dest / "_static")
+    for folder in ("_assets", "_ext"):
+        shutil.copytree(ROOT / folder, dest / folder)
+    if (ROOT / "_build" / "offline-assets").exists():
+        shutil.copytree(ROOT / "_build" / "offline-assets", dest / "_build" / "offline-assets")
     others = sorted(
         str(p.relative_to(ROOT)) for p in (ROOT / "chapters").glob("*.md") if p.name != Path(execute_only).name
     )
