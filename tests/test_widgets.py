@@ -155,5 +155,7 @@ def test_forward_explorer_three_ways_agree():
 def test_widgets_render_an_image_and_the_static_hint():
     ex = W.NetworkExplorer((2, 2, 1))
     assert ex.drawing.image.widget.value[:8] == b"\x89PNG\r\n\x1a\n"
+    ls = W.LossLandscape(ex)
+    assert ls.image.widget.value[:3] == b"\xff\xd8\xff"  # JPEG
     html = ex.children[0].value
     assert "bp-static-hint" in html and "display:none" in html

@@ -25,8 +25,19 @@ def fmt(value, digits=5):
     return f"{value:+.{digits}f}"
 
 
-def slider(description, value, low=-3.0, high=3.0, step=0.05):
-    s = widgets.FloatSlider(value=float(value), min=low, max=high, step=step, description=description,
+STEP = 0.05
+
+
+def snap(value, step=STEP):
+    """``value`` on the slider grid: a browser snaps off-grid values and would send them back, so the
+    live explorer would start from other numbers than the static page shows."""
+    import numpy as np
+
+    return np.round(np.asarray(value, dtype=float) / step) * step
+
+
+def slider(description, value, low=-3.0, high=3.0, step=STEP):
+    s = widgets.FloatSlider(value=round(float(snap(value, step)), 10), min=low, max=high, step=step, description=description,
                             continuous_update=True, readout_format=".2f",
                             style={"description_width": "56px"}, layout=widgets.Layout(width="290px"))
     return s

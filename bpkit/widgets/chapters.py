@@ -13,7 +13,7 @@ from ..diagnostics import layer_gradient_norms
 from ..functional import dense_forward
 from ..layout import column_forward, to_column
 from ..network import mlp
-from ._common import fmt, hint, slider, table
+from ._common import fmt, hint, slider, snap, table
 from ._render import FigureImage, new_figure
 
 
@@ -41,7 +41,7 @@ class ForwardExplorer(_Explorer):
 
     def __init__(self, seed=0):
         rng = np.random.default_rng(seed)
-        W, b, x = np.round(rng.normal(0, 1, (2, 2)), 2), np.round(rng.normal(0, 0.5, 2), 2), np.array([0.5, -0.3])
+        W, b, x = snap(rng.normal(0, 1, (2, 2))), snap(rng.normal(0, 0.5, 2)), np.array([0.5, -0.3])
         self.sliders = {f"x[{i}]": slider(f"x{'₁₂'[i]}", x[i]) for i in range(2)}
         self.sliders.update({f"W[{p},{q}]": slider(f"w{'₁₂'[p]}{'₁₂'[q]}", W[p, q]) for p in range(2) for q in range(2)})
         self.sliders.update({f"b[{q}]": slider(f"b{'₁₂'[q]}", b[q]) for q in range(2)})
@@ -194,6 +194,7 @@ class RegularizationExplorer(_Explorer):
         rng = np.random.default_rng(seed)
         self.X, self.T = rng.normal(size=(6, 2)), rng.uniform(size=(6, 1))
         self.net = mlp([2, 2, 1], activation="tanh", output_activation="sigmoid", seed=seed)
+        self.net.layers[1].W[0, 0] = snap(self.net.layers[1].W[0, 0])
         self.sliders = {"w": slider("w⁽²⁾₁₁", float(self.net.layers[1].W[0, 0])),
                         "lam": slider("λ", 0.3, 0.0, 2.0, 0.05),
                         "half": widgets.Checkbox(value=True, description="s = λ/2 ‖W‖² (with the ½)")}

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..network import mlp
 from ..optim import sgd_step
-from ._common import fmt, hint, slider, table
+from ._common import fmt, hint, slider, snap, table
 from ._render import FigureImage, new_figure
 from .network_view import NetworkDrawing, node_name
 
@@ -45,17 +45,17 @@ class NetworkExplorer(widgets.VBox):
         out_act = "sigmoid" if loss == "bce" else activation
         self.net = mlp(list(sizes), activation=activation, output_activation=out_act, seed=seed)
         rng = np.random.default_rng(seed + 1)
-        for layer in self.net.layers:
-            layer.b[...] = np.round(rng.uniform(-0.5, 0.5, layer.b.shape), 2)
-            layer.W[...] = np.round(layer.W, 2)
+        for layer in self.net.layers:  # start on the sliders' grid (see _common.snap)
+            layer.b[...] = snap(rng.uniform(-0.5, 0.5, layer.b.shape))
+            layer.W[...] = snap(layer.W)
         self.loss_name = loss
         self.sizes = list(sizes)
         self.fixed_data = data is not None
         if self.fixed_data:
             self.X, self.T = (np.asarray(a, dtype=float) for a in data)
         else:
-            self.X = np.asarray(x if x is not None else np.round(rng.uniform(0.2, 0.9, sizes[0]), 2), float).reshape(1, -1)
-            self.T = np.asarray(t if t is not None else np.round(rng.uniform(0.1, 0.9, sizes[-1]), 2), float).reshape(1, -1)
+            self.X = snap(x if x is not None else rng.uniform(0.2, 0.9, sizes[0])).reshape(1, -1)
+            self.T = snap(t if t is not None else rng.uniform(0.1, 0.9, sizes[-1])).reshape(1, -1)
         self._quiet = False
         self._listeners = []
         self.sliders = {}

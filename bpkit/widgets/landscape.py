@@ -56,7 +56,7 @@ class LossLandscape(widgets.VBox):
         self.ax = self.fig.add_axes([0.15, 0.13, 0.8, 0.8])
         self.ax.set_xlabel(param_label(a))
         self.ax.set_ylabel(param_label(b))
-        self.image = FigureImage(self.fig)
+        self.image = FigureImage(self.fig, format="jpeg")
         (self.point,) = self.ax.plot([0], [0], "o", color="k", ms=6, zorder=5)
         self.arrow = self.ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=6,
                                       arrowprops=dict(arrowstyle="-|>", color="k", lw=1.8))
@@ -65,7 +65,7 @@ class LossLandscape(widgets.VBox):
         self._others = None
         # the landscape is an image redrawn in place (contourf would force a full redraw every time)
         self.heat = self.ax.imshow(np.zeros((n, n)), origin="lower", extent=(-span, span, -span, span),
-                                   cmap="viridis", aspect="auto", interpolation="bilinear", zorder=1)
+                                   cmap="viridis", aspect="auto", interpolation="nearest", zorder=1)
         self.image.animate(self.heat)
         self.image._animated.insert(0, self.image._animated.pop())  # draw the image under the point and arrow
         super().__init__([hint(), self.image.widget, self.label])

@@ -1,0 +1,67 @@
+"""Widget latency: a slider change → new gradients and a redrawn figure, in the kernel.
+
+    python benchmarks/bench_widgets.py
+
+Each explorer's slider is moved programmatically (as a browser's message would) between two values;
+the time is that of the whole update (bpkit's loss_and_grads, the figure redrawn in place and
+encoded as PNG, the HTML tables).  Target: median <= 30 ms.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import numpy as np  # noqa: E402
+
+import bpkit as bp  # noqa: E402
+from timing import fmt, save  # noqa: E402
+
+TARGET = 0.030
+
+
+def latency(explorer, key, values, repeats=40, warmup=3):
+    for v in values[:warmup]:
+        explorer.set(key, v)
+    times = []
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        explorer.set(key, values[i % len(values)])
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def cases():
+    W = bp.widgets
+    wave = [round(v, 2) for v in np.linspace(-1.5, 1.5, 13)]
+    yield "NetworkExplorer 2-2-1", W.NetworkExplorer((2, 2, 1)), "0.W[0,1]", wave
+    yield "NetworkExplorer 2-2-2", W.NetworkExplorer((2, 2, 2)), "0.W[0,1]", wave
+    yield "NetworkExplorer 2-2-2-1", W.NetworkExplorer((2, 2, 2, 1)), "2.W[0,0]", wave
+    ex = W.NetworkExplorer((2, 3, 1), data=bp.data.xor(), loss="bce", lr=3.0, seed=3)
+    W.LossLandscape(ex, "1.W[0,0]", "1.W[1,0]")
+    yield "NetworkExplorer 2-3-1 + LossLandscape (a plotted weight)", ex, "1.W[0,0]", wave
+    yield "NetworkExplorer 2-3-1 + LossLandscape (another weight)", ex, "0.W[0,0]", wave
+    yield "ForwardExplorer", W.ForwardExplorer(), "W[0,0]", wave
+    yield "ChainExplorer", W.ChainExplorer(), "X2", wave
+    yield "OutputDeltaExplorer", W.OutputDeltaExplorer(), "z", wave
+    yield "BatchExplorer", W.BatchExplorer(), "m", [1, 3, 5, 8, 2, 6]
+    yield "RegularizationExplorer", W.RegularizationExplorer(), "w", wave
+    yield "DepthExplorer", W.DepthExplorer(), "depth", [4, 10, 16, 22, 28, 30]
+
+
+def main():
+    rows = []
+    for name, explorer, key, values in cases():
+        rows.append({"explorer": name, "slider": key, "median_s": latency(explorer, key, values)})
+    print(f"{'explorer':58} {'slider':10} {'median':>9}  target <= {fmt(TARGET)}")
+    for r in rows:
+        flag = "ok" if r["median_s"] <= TARGET else "OVER"
+        print(f"{r['explorer']:58} {r['slider']:10} {fmt(r['median_s']):>9}  {flag}")
+    save("widgets", {"target_s": TARGET, "rows": rows})
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""A chapter's explorer, live: Voila on 127.0.0.1 runs the hidden-delta chapter, headless Chromium moves
+a slider with the keyboard, and the gradient it displays must become bpkit's gradient at the new value."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import bpkit as bp
+from browser import artifact, chromium, free_port, skip_browser
+from chapter_tools import ROOT, notebook
+
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(skip_browser(), reason="BPBOOK_SKIP_BROWSER=1")]
+
+CHAPTER = "hidden-delta"
+GRAD = "grad:2.W[0,0]"  # ∂L/∂w⁽³⁾₁₁, shown in the explorer's table (it moves visibly with x₁)
+
+
+@pytest.fixture
+def voila(tmp_path):
+    import nbformat
+
+    path = tmp_path / f"{CHAPTER}.ipynb"
+    nbformat.write(notebook(ROOT / "chapters" / f"{CHAPTER}.md"), path)
+    port = free_port()
+    log = open(tmp_path / "voila.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voila", str(path), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+         "--ServerApp.ip=127.0.0.1", "--show_tracebacks=True"],
+        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield f"http://127.0.0.1:{port}/", tmp_path / "voila.log", proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def cell_text(page, name):
+    return page.locator(f'td[data-name="{name}"]').first.inner_text()
+
+
+def test_slider_moves_the_gradient_to_the_right_value(voila):
+    url, log, proc = voila
+    with chromium() as ctx:
+        page = ctx.new_page()
+        deadline = time.time() + 60
+        while True:  # Voila answers once its server is up
+            try:
+                page.goto(url, wait_until="domcontentloaded", timeout=20_000)
+                break
+            except Exception:
+                if time.time() > deadline or proc.poll() is not None:
+                    raise AssertionError("Voila did not start:\n" + log.read_text()[-3000:])
+                time.sleep(1)
+        page.wait_for_selector(".widget-slider .noUi-handle", timeout=240_000)
+        page.wait_for_selector(f'td[data-name="{GRAD}"]', timeout=60_000)
+        page.screenshot(path=str(artifact("voila", f"{CHAPTER}-before.png")), full_page=True)
+        before = cell_text(page, GRAD)
+        handle = page.locator(".widget-slider .noUi-handle").first
+        readout = page.locator(".widget-slider .widget-readout").first
+        value_before = float(readout.inner_text())
+        handle.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            f"""() => {{ const e = document.querySelector('td[data-name="{GRAD}"]');
+                        return e && e.innerText !== {before!r}; }}""", timeout=30_000)
+        value_after = float(readout.inner_text())
+        shown = float(cell_text(page, GRAD))
+        shown_delta = float(cell_text(page, "delta[0,0]"))
+        page.screenshot(path=str(artifact("voila", f"{CHAPTER}-after.png")), full_page=True)
+        assert not ctx.blocked or all("127.0.0.1" not in u for u in ctx.blocked)
+
+    assert value_after > value_before, (value_before, value_after)
+    # the same explorer in this process, moved to the same value: the numbers bpkit computes
+    W = pytest.importorskip("bpkit.widgets")
+    ex = W.NetworkExplorer((2, 2, 2, 1))
+    assert ex.sliders["x[0]"].value == pytest.approx(value_before, abs=1e-9), "the page's first slider is x₁"
+    ex.set("x[0]", value_after)
+    assert f"{shown:+.5f}" == f"{ex.grads['2.W'][0, 0]:+.5f}"
+    assert shown_delta == pytest.approx(ex.net.deltas[0][0, 0], abs=6e-6)
+    numeric = bp.numerical_grads(ex.net, ex.X, ex.T)
+    assert shown == pytest.approx(numeric["2.W"][0, 0], abs=6e-6)
+    assert abs(shown - float(before)) > 0 and np.isfinite(shown)
