@@ -11,13 +11,15 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Matplotlib and Jupyter keep their caches inside the project, never in $HOME
 export MPLBACKEND := Agg
 
-.PHONY: help setup book serve lab test test-fast clean constraints
+.PHONY: help setup book serve lab release autograde test test-fast clean constraints
 
 help:
 	@echo "make serve   build the book and serve it on http://127.0.0.1:$(PORT)"
 	@echo "make book    build the book strictly into _build/html"
 	@echo "make test    run the whole test suite (includes the strict book build)"
 	@echo "make lab     open the chapters as notebooks in JupyterLab (127.0.0.1)"
+	@echo "make release CHAPTER=<id>                     the student notebook of a chapter (nbgrader)"
+	@echo "make autograde CHAPTER=<id> SUBMISSIONS=<dir>  grade a folder of submissions, export grades.csv"
 	@echo "make clean   remove _build (keeps .venv)"
 
 # -- set-up: a virtual environment with the pinned requirements and bpkit (editable) ------------
@@ -72,7 +74,18 @@ LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 lab: $(STAMP)
 	@mkdir -p $(LAB_SETTINGS)
 	@echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)/overrides.json
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) chapters/notation.md
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root) chapters/notation.md
+
+# -- coursework (nbgrader) ----------------------------------------------------------------
+# make release CHAPTER=notation                      → coursework/notation/release/notation/notation.ipynb
+# make autograde CHAPTER=notation SUBMISSIONS=dir    → coursework/notation/grades.csv
+release: $(STAMP)
+	@test -n "$(CHAPTER)" || { echo "usage: make release CHAPTER=<chapter>   e.g. make release CHAPTER=notation"; exit 2; }
+	$(BIN)/python tools/coursework.py release $(CHAPTER)
+
+autograde: $(STAMP)
+	@test -n "$(CHAPTER)" -a -n "$(SUBMISSIONS)" || { echo "usage: make autograde CHAPTER=<chapter> SUBMISSIONS=<folder of <student>.ipynb>"; exit 2; }
+	$(BIN)/python tools/coursework.py autograde $(CHAPTER) $(SUBMISSIONS)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not book and not browser"

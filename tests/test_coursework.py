@@ -1,0 +1,167 @@
+"""Coursework: every chapter's exercises are nbgrader-ready; the released notebooks hide solutions and
+hidden tests; a batch of submissions is autograded to the end, each scored as it deserves."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import coursework  # noqa: E402
+
+CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.md")
+                  if any(c.metadata.get("nbgrader") for c in jupytext.read(p, fmt="md:myst").cells))
+
+
+def graded_cells(chapter):
+    nb = jupytext.read(ROOT / "chapters" / f"{chapter}.md", fmt="md:myst")
+    return [c for c in nb.cells if c.metadata.get("nbgrader")]
+
+
+def test_every_main_chapter_has_three_nbgrader_exercises():
+    main = ["notation", "chain-rule", "output-delta", "hidden-delta", "batch", "regularization", "residual",
+            "training"]
+    assert set(main) <= set(CHAPTERS)
+    ids = []
+    for chapter in main:
+        cells = graded_cells(chapter)
+        answers = [c for c in cells if c.metadata["nbgrader"]["solution"]]
+        tests = [c for c in cells if c.metadata["nbgrader"]["grade"]]
+        assert len(answers) >= 3, f"{chapter}: {len(answers)} answer cells"
+        hidden = [c for c in tests if "### BEGIN HIDDEN TESTS" in c.source]
+        visible = [c for c in tests if "### BEGIN HIDDEN TESTS" not in c.source]
+        assert len(hidden) >= 3 and len(visible) >= 3, chapter
+        for c in answers:
+            assert "### BEGIN SOLUTION" in c.source and "### END SOLUTION" in c.source, chapter
+        for c in tests:
+            assert c.metadata["nbgrader"]["points"] > 0 and c.metadata["nbgrader"]["locked"], chapter
+        for c in hidden:  # hidden tests are not shown on the website either
+            assert "remove-cell" in c.metadata.get("tags", []), chapter
+        ids += [c.metadata["nbgrader"]["grade_id"] for c in cells]
+        text = (ROOT / "chapters" / f"{chapter}.md").read_text()
+        assert text.count("{exercise-start}") >= 3 and text.count("{solution-start}") >= 3
+        assert text.count(":class: dropdown") >= 3, f"{chapter}: solutions must be closed dropdowns"
+    assert len(ids) == len(set(ids)), "grade_ids must be unique in the book"
+
+
+SECRET_REGIONS = [
+    r"### BEGIN SOLUTION\n(.*?)### END SOLUTION",
+    r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS",
+    r"````\{solution-start\}.*?\n````\n(.*?)````\{solution-end\}",   # a solution's explanation
+]
+
+
+def secret_lines(chapter):
+    """Lines of solutions, their explanations and hidden tests that appear nowhere else in the chapter."""
+    text = (ROOT / "chapters" / f"{chapter}.md").read_text()
+    secrets, public = [], text
+    for pattern in SECRET_REGIONS:
+        for region in re.findall(pattern, text, re.S):
+            # inside a solution block, the answer cell's stub (def …:) is for the student; its solution
+            # region is one of the patterns above, so here only the prose counts
+            if pattern.startswith("````"):
+                region = re.sub(r"```\{code-cell\}.*?```", "", region, flags=re.S)
+            secrets += [line for line in region.splitlines() if not line.startswith(("````", ":", "```"))]
+        public = re.sub(pattern, "", public, flags=re.S)
+    public_lines = {line.strip() for line in public.splitlines()}
+    return [s.strip() for s in secrets if len(s.strip()) >= 12 and s.strip() not in public_lines]
+
+
+@pytest.fixture(scope="module")
+def released_book(tmp_path_factory):
+    """One nbgrader course with every chapter as a notebook of one assignment, released once."""
+    course = tmp_path_factory.mktemp("course")
+    (course / "nbgrader_config.py").write_text(coursework.CONFIG.format(
+        course_id="test", root=course, timeout=60))
+    for chapter in CHAPTERS:
+        path = course / "source" / "book" / f"{chapter}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(coursework.student_source(chapter), path)
+    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "book", "--force"], cwd=course,
+                   check=True, capture_output=True)
+    return course / "release" / "book"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_released_notebook_has_no_solution_and_no_hidden_test(released_book, chapter):
+    text = (released_book / f"{chapter}.ipynb").read_text()
+    nb_lines = {line.strip() for c in nbformat.reads(text, as_version=4).cells for line in c.source.splitlines()}
+    leaked = [line for line in secret_lines(chapter) if line in nb_lines]
+    assert not leaked, f"{chapter}: the student notebook contains {leaked[:3]}"
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+    nb = nbformat.read(released_book / f"{chapter}.ipynb", as_version=4)
+    answers = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert answers and all("raise NotImplementedError()" in c.source for c in answers)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert markdown.count("### Exercise") >= 3  # the questions are there, as plain Markdown
+    assert not re.search(r"\{(exercise|solution)-(start|end)\}|\{eq\}`|\{cite\}`|:::\{", markdown)
+
+
+def _solution(source_nb, grade_id):
+    for c in source_nb["cells"]:
+        if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id:
+            return re.sub(r"[ \t]*### (BEGIN|END) SOLUTION\n", "", "".join(c["source"]))
+    raise KeyError(grade_id)
+
+
+def test_a_batch_of_submissions_is_graded_to_the_end(tmp_path):
+    course = tmp_path / "course"
+    released = coursework.release("notation", course, timeout=15)
+    release = json.loads(released.read_text())
+    source = json.loads((course / "source" / "notation" / "notation.ipynb").read_text())
+
+    def submit(name, answers=None, tamper=None):
+        nb = copy.deepcopy(release)
+        cells = []
+        for cell in nb["cells"]:
+            gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
+            if cell["metadata"].get("nbgrader", {}).get("solution"):
+                cell["source"] = (answers or {}).get(gid, _solution(source, gid))
+            if tamper:
+                cell = tamper(cell, gid)
+            if cell is not None:
+                cells.append(cell)
+        nb["cells"] = cells
+        (tmp_path / "subs").mkdir(exist_ok=True)
+        (tmp_path / "subs" / f"{name}.ipynb").write_text(json.dumps(nb))
+
+    def edit_tests(cell, gid):
+        if gid == "notation-translate-visible":
+            cell["source"] = "pass  # the student made the test pass"
+        return None if gid == "notation-translate-hidden" else cell
+
+    submit("correct")
+    submit("partly_wrong", {"notation-translate-answer": "answer = (0, 2)"})   # passes visible, fails hidden
+    submit("raises", {"notation-fold-answer": "def fold_bias_rows(W, b):\n    raise ValueError('I give up')"})
+    submit("loops", {"notation-guide-answer": "while True:\n    pass"})        # interrupted after 15 s
+    submit("edits_tests", {"notation-translate-answer": 'answer = "wrong"'}, edit_tests)
+
+    grades = coursework.autograde("notation", tmp_path / "subs", course)
+    rows = {r["student_id"]: r for r in csv.DictReader(open(grades)) if r["assignment"] == "notation"}
+    score = {s: float(r["raw_score"]) for s, r in rows.items()}
+    assert {float(r["max_score"]) for r in rows.values()} == {8.0}
+    assert score == {"correct": 8.0, "partly_wrong": 7.0, "raises": 5.0, "loops": 5.0, "edits_tests": 6.0}, score
+    log = (course / "autograde.log").read_text()
+    assert "Timeout waiting for execute reply" in log  # the loop was interrupted, and grading went on
+    # the edited visible test was restored from the source and failed on the wrong answer
+    graded = nbformat.read(course / "autograded" / "edits_tests" / "notation" / "notation.ipynb", as_version=4)
+    visible = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "notation-translate-visible")
+    assert "assert isinstance(answer, tuple)" in visible.source
+    assert any(o.get("ename") == "AssertionError" for o in visible.outputs)
+
+
+def test_make_targets_print_usage_without_arguments():
+    for target in ("release", "autograde"):
+        result = subprocess.run(["make", "-s", "-C", str(ROOT), target, "BIN=" + str(Path(sys.executable).parent),
+                                 "STAMP=Makefile"], capture_output=True, text=True)
+        assert result.returncode != 0 and "usage: make " + target in result.stdout
