@@ -41,7 +41,9 @@ def execute(path, replace=None, timeout=600):
     from nbclient.exceptions import CellExecutionError
 
     nb = notebook(Path(path), replace)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}})
+    # run in the chapter's own folder, as the book build (myst-nb) does
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(Path(path).resolve().parent)}})
     t0 = time.perf_counter()
     try:
         client.execute()
