@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Matplotlib and Jupyter keep their caches inside the project, never in $HOME
 export MPLBACKEND := Agg
 
-.PHONY: help setup book serve lab release autograde test test-fast clean constraints
+.PHONY: help setup book serve lab release autograde bench test test-fast clean constraints
 
 help:
 	@echo "make serve   build the book and serve it on http://127.0.0.1:$(PORT)"
@@ -20,6 +20,7 @@ help:
 	@echo "make lab     open the chapters as notebooks in JupyterLab (127.0.0.1)"
 	@echo "make release CHAPTER=<id>                     the student notebook of a chapter (nbgrader)"
 	@echo "make autograde CHAPTER=<id> SUBMISSIONS=<dir>  grade a folder of submissions, export grades.csv"
+	@echo "make bench   run the benchmarks, rewrite benchmarks/README.md"
 	@echo "make clean   remove _build (keeps .venv)"
 
 # -- set-up: a virtual environment with the pinned requirements and bpkit (editable) ------------
@@ -86,6 +87,15 @@ release: $(STAMP)
 autograde: $(STAMP)
 	@test -n "$(CHAPTER)" -a -n "$(SUBMISSIONS)" || { echo "usage: make autograde CHAPTER=<chapter> SUBMISSIONS=<folder of <student>.ipynb>"; exit 2; }
 	$(BIN)/python tools/coursework.py autograde $(CHAPTER) $(SUBMISSIONS)
+
+# -- benchmarks: tables printed, JSON in benchmarks/results/, benchmarks/README.md rewritten from it -----
+bench: $(STAMP)
+	@$(BIN)/python -c 'import torch' 2>/dev/null || echo "(PyTorch not installed: pip install torch==2.13.0 into .venv for the torch columns)"
+	cd benchmarks && ../$(BIN)/python bench_mlp.py
+	cd benchmarks && ../$(BIN)/python bench_per_neuron.py
+	cd benchmarks && ../$(BIN)/python bench_widgets.py
+	cd benchmarks && ../$(BIN)/python bench_book.py
+	cd benchmarks && ../$(BIN)/python report.py
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not book and not browser"

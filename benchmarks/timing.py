@@ -17,14 +17,21 @@ from pathlib import Path
 RESULTS = Path(__file__).with_name("results")
 
 
-def interleaved(programs: dict, repeats: int = 15, warmup: int = 2, inner: int = 1) -> dict:
-    """Median seconds per call of each program (a dict name -> zero-argument callable)."""
+def interleaved(programs: dict, repeats: int = 15, warmup: int = 2, inner: int = 1, settle: int = 0) -> dict:
+    """Median seconds per call of each program (a dict name -> zero-argument callable).
+
+    ``settle`` untimed calls of a program run right before each of its timed calls: when the
+    programs use different thread pools (NumPy's OpenBLAS, PyTorch's OpenMP), the hand-over of the
+    cores happens there and not in the timed call.
+    """
     for _ in range(warmup):
         for fn in programs.values():
             fn()
     samples = {name: [] for name in programs}
     for _ in range(repeats):
         for name, fn in programs.items():
+            for _ in range(settle):
+                fn()
             t0 = time.perf_counter()
             for _ in range(inner):
                 fn()

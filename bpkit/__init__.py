@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 
+from . import _memory  # noqa: F401  (large arrays: recycle memory instead of page-faulting it)
 from . import data, layout, per_neuron
 from .batching import per_sample_average
 from .chain import jacobian, prod

@@ -37,12 +37,36 @@ def numeric_array(x, what: str) -> np.ndarray:
     return arr
 
 
-def batch(x, what: str, width: int, dtype: np.dtype, where: str) -> np.ndarray:
+def all_finite(arr: np.ndarray) -> bool:
+    """True if every entry is finite.
+
+    A small array is scanned directly.  For a large one the sum is finite exactly when every entry
+    is, unless it overflows; only then (or for a real NaN/inf) is it scanned entry by entry.
+    """
+    if arr.size <= 4096:
+        return bool(np.isfinite(arr).all())
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(arr.sum()):
+            return True
+    return bool(np.isfinite(arr).all())
+
+
+def _text(where) -> str:
+    """Error-message parts may be passed as callables: they are only built when an error is raised."""
+    return where() if callable(where) else where
+
+
+def batch(x, what: str, width: int, dtype: np.dtype, where) -> np.ndarray:
     """A 2-D batch of shape (m, width), m >= 1, finite, cast to ``dtype``.
 
-    ``where`` names the layer that will read it, e.g. ``"layer 0 (Dense 3→4)"``.
+    ``where`` names the layer that will read it, e.g. ``"layer 0 (Dense 3→4)"`` (or a callable
+    returning that text, built only for an error message).
     """
+    if type(x) is np.ndarray and x.dtype == dtype and x.ndim == 2 and x.shape[1] == width and x.shape[0] > 0:
+        if all_finite(x):
+            return x  # the common case: nothing to convert
     arr = numeric_array(x, what)
+    where = _text(where)
     if arr.ndim != 2:
         hint = f"; for one sample use {what}.reshape(1, -1)" if arr.ndim == 1 else ""
         raise ValueError(
@@ -54,7 +78,7 @@ def batch(x, what: str, width: int, dtype: np.dtype, where: str) -> np.ndarray:
     if arr.shape[1] != width:
         raise ValueError(f"{where} expects {what} of shape (m, {width}); got {arr.shape}")
     arr = arr.astype(dtype, copy=False)
-    if not np.isfinite(arr).all():
+    if not all_finite(arr):
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(
             f"{what} contains a non-finite value (NaN or inf) at row {bad[0]}, column {bad[1]}"
@@ -62,9 +86,12 @@ def batch(x, what: str, width: int, dtype: np.dtype, where: str) -> np.ndarray:
     return arr
 
 
-def targets(t, m: int, width: int, dtype: np.dtype, where: str) -> np.ndarray:
+def targets(t, m: int, width: int, dtype: np.dtype, where) -> np.ndarray:
     """Targets T of shape (m, width), finite, cast to ``dtype``."""
+    if type(t) is np.ndarray and t.dtype == dtype and t.shape == (m, width) and all_finite(t):
+        return t  # the common case
     arr = numeric_array(t, "T")
+    where = _text(where)
     if arr.shape != (m, width):
         hint = "; use T.reshape(-1, 1) for a single output" if arr.ndim == 1 and width == 1 else ""
         raise ValueError(
@@ -72,7 +99,7 @@ def targets(t, m: int, width: int, dtype: np.dtype, where: str) -> np.ndarray:
             f"got {arr.shape}{hint}"
         )
     arr = arr.astype(dtype, copy=False)
-    if not np.isfinite(arr).all():
+    if not all_finite(arr):
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(f"T contains a non-finite value (NaN or inf) at row {bad[0]}, column {bad[1]}")
     return arr
@@ -80,6 +107,8 @@ def targets(t, m: int, width: int, dtype: np.dtype, where: str) -> np.ndarray:
 
 def real_scalar(x, what: str, *, positive: bool = False, nonnegative: bool = False) -> float:
     """A finite real number, optionally > 0 or >= 0."""
+    if type(x) is float and x == x and abs(x) != float("inf") and not (positive and x <= 0) and not (nonnegative and x < 0):
+        return x  # the common case, in one expression
     if isinstance(x, bool) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
         raise TypeError(f"{what} must be a real number, got {type(x).__name__} {x!r}")
     value = float(x)

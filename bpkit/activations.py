@@ -59,7 +59,9 @@ class Sigmoid(Activation):
         return s * (1.0 - s)
 
     def derivative_from_output(self, a):
-        return a * (1.0 - a)
+        d = 1.0 - a
+        d *= a
+        return d
 
 
 class Tanh(Activation):
@@ -75,7 +77,9 @@ class Tanh(Activation):
         return 1.0 - t * t
 
     def derivative_from_output(self, a):
-        return 1.0 - a * a
+        d = a * a
+        np.subtract(1.0, d, out=d)
+        return d
 
 
 class ReLU(Activation):
@@ -93,7 +97,7 @@ class ReLU(Activation):
 
     def derivative_from_output(self, a):
         a = np.asarray(a)
-        return (a > 0).astype(a.dtype if a.dtype.kind == "f" else np.float64)
+        return a > 0  # a boolean mask: multiplying by it is cheaper than by a float copy
 
 
 class Identity(Activation):

@@ -34,19 +34,32 @@ def dense_forward(A, W, b):
     """Z = A W + 1 bᵀ: equation :eq:`eq-forward-batch`.
 
     ``A`` is (m, n_in), ``W`` is (n_in, n_out), ``b`` is (n_out,); Z is (m, n_out).
-    Adding ``b`` to every row is the ``1 bᵀ`` term (NumPy broadcasting).
+    Adding ``b`` to every row is the ``1 bᵀ`` term (NumPy broadcasting, in place: no temporary).
     """
-    return as_float(A) @ W + b
+    Z = as_float(A) @ W
+    Z += b
+    return Z
 
 
 @implements("eq-delta-from-output-grad")
-def activation_delta(dA, Z, activation="sigmoid"):
+def activation_delta(dA, Z, activation="sigmoid", A=None, out=None):
     """δ = ∂L/∂Z = ∂L/∂A ⊙ f'(Z): equation :eq:`eq-delta-from-output-grad`.
 
     The activation acts element by element, so its Jacobian is diagonal and the
-    chain rule is an element-wise product (⊙).
+    chain rule is an element-wise product (⊙).  Given the layer's output ``A =
+    f(Z)``, f' is computed from it (the sigmoid's a(1 − a), tanh's 1 − a²: no exp
+    or tanh again); ``out=dA`` overwrites ∂L/∂A with δ (no new array); the
+    identity's f' = 1 costs nothing.
     """
-    return dA * get_activation(activation).derivative(Z)
+    act = get_activation(activation)
+    if act.name == "identity":  # f' = 1: δ is ∂L/∂A itself
+        if out is None:
+            return np.array(dA, copy=True)
+        if out is not dA:
+            np.copyto(out, dA)
+        return out
+    fprime = act.derivative(Z) if A is None else act.derivative_from_output(A)
+    return np.multiply(dA, fprime, out=out)
 
 
 @implements("eq-batch-dA")

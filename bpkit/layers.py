@@ -72,7 +72,11 @@ class Dense:
         return [("W", self.W), ("b", self.b)]
 
     def _check_parameters(self):
-        for name, p, shape in (("W", self.W, (self.n_in, self.n_out)), ("b", self.b, (self.n_out,))):
+        W, b = self.W, self.b
+        if (type(W) is np.ndarray and type(b) is np.ndarray and W.shape == (self.n_in, self.n_out)
+                and b.shape == (self.n_out,) and W.dtype == self.dtype and b.dtype == self.dtype):
+            return  # the common case, checked in one expression
+        for name, p, shape in (("W", W, (self.n_in, self.n_out)), ("b", b, (self.n_out,))):
             if not isinstance(p, np.ndarray) or p.shape != shape:
                 got = p.shape if isinstance(p, np.ndarray) else type(p).__name__
                 raise ValueError(f"{self.where}: parameter {name} must have shape {shape}; got {got}")
@@ -83,23 +87,31 @@ class Dense:
     def forward(self, A, *, checked=False):
         """Output f(A W + 1bᵀ) for a batch ``A`` of shape (m, n_in)."""
         if not checked:
-            A = _validate.batch(A, "the input", self.n_in, self.dtype, self.where)
+            A = _validate.batch(A, "the input", self.n_in, self.dtype, lambda: self.where)
             self._check_parameters()
         self.input = A
         self.Z = dense_forward(A, self.W, self.b)
         self.A = self.activation.value(self.Z)
         return self.A
 
-    def backward(self, dA):
-        """Given ∂L/∂(output), store δ, dW, db; return ∂L/∂(input)."""
-        return self.backward_delta(activation_delta(dA, self.Z, self.activation))
+    def backward(self, dA, need_input_grad=True, overwrite=False):
+        """Given ∂L/∂(output), store δ, dW, db; return ∂L/∂(input) (None if not ``need_input_grad``).
 
-    def backward_delta(self, delta):
-        """Given δ = ∂L/∂Z directly (a fused loss), store dW, db; return ∂L/∂(input)."""
+        ``overwrite=True`` lets δ reuse the array ``dA`` (the caller will not read it again).
+        """
+        delta = activation_delta(dA, self.Z, self.activation, A=self.A, out=dA if overwrite else None)
+        return self.backward_delta(delta, need_input_grad)
+
+    def backward_delta(self, delta, need_input_grad=True):
+        """Given δ = ∂L/∂Z directly (a fused loss), store dW, db; return ∂L/∂(input).
+
+        The first layer's ∂L/∂(input) — the gradient with respect to the data — is not needed
+        for any parameter; ``need_input_grad=False`` skips that matrix product.
+        """
         self.delta = delta
         self.dW = grad_weights(self.input, delta)
         self.db = grad_bias(delta)
-        return grad_input(delta, self.W)
+        return grad_input(delta, self.W) if need_input_grad else None
 
 
 class Residual(Dense):
@@ -128,21 +140,23 @@ class Residual(Dense):
 
     def forward(self, X, *, checked=False):
         if not checked:
-            X = _validate.batch(X, "the input", self.n_in, self.dtype, self.where)
+            X = _validate.batch(X, "the input", self.n_in, self.dtype, lambda: self.where)
             self._check_parameters()
         self.input = X
         self.Z = dense_forward(X, self.W, self.b)
-        self.A = X + self.activation.value(self.Z)
+        self.F = self.activation.value(self.Z)  # f(Z): the derivative needs it, not the block's output
+        self.A = X + self.F
         return self.A
 
-    def backward(self, dY):
-        delta = activation_delta(dY, self.Z, self.activation)
+    def backward(self, dY, need_input_grad=True, overwrite=False):
+        # dY is needed again by the identity path, so δ never overwrites it
+        delta = activation_delta(dY, self.Z, self.activation, A=self.F)
         self.delta = delta
         self.dW = grad_weights(self.input, delta)
         self.db = grad_bias(delta)
-        return residual_grad_input(dY, delta, self.W)
+        return residual_grad_input(dY, delta, self.W) if need_input_grad else None
 
-    def backward_delta(self, delta):
+    def backward_delta(self, delta, need_input_grad=True):
         raise ValueError(
             f"{self.where}: a residual block cannot be the output layer of a fused loss "
             f"(bce / softmax_ce need a Dense output); use loss='mse' or end with a Dense layer"

@@ -111,6 +111,10 @@ class Loss:
     def delta(self, A, T, Z):
         raise NotImplementedError  # pragma: no cover
 
+    def value_and_delta(self, A, T, Z):
+        """(L, δ of the output layer) for a fused loss."""
+        return self.value(A, T, Z), self.delta(A, T, Z)
+
     def __repr__(self):
         return f"{type(self).__name__}()"
 
@@ -128,6 +132,14 @@ class MSE(Loss):
 
     def grad_output(self, A, T):
         return mse_grad(A, T, self.reduction)
+
+    def value_and_grad(self, A, T):
+        """(L, ∂L/∂A): :func:`mse_loss` and :func:`mse_grad` sharing one A − T (one pass, no copy)."""
+        diff = A - T
+        scale = _scale(diff.shape[0], self.reduction)
+        value = float(0.5 * scale * np.vdot(diff, diff))
+        diff *= diff.dtype.type(scale)
+        return value, diff
 
     def __repr__(self):
         return f"MSE(reduction={self.reduction!r})"
@@ -187,11 +199,18 @@ class SoftmaxCrossEntropy(Loss):
 LOSSES = {"mse": MSE, "bce": BinaryCrossEntropy, "softmax_ce": SoftmaxCrossEntropy}
 
 
+_DEFAULTS: dict = {}
+
+
 def get_loss(loss) -> Loss:
     """A loss object from a name (``"mse"``, ``"bce"``, ``"softmax_ce"``) or a Loss instance."""
     if isinstance(loss, Loss):
         return loss
-    return _validate.choice(loss, LOSSES, "loss")()
+    if isinstance(loss, str) and loss in _DEFAULTS:
+        return _DEFAULTS[loss]
+    obj = _validate.choice(loss, LOSSES, "loss")()
+    _DEFAULTS[loss] = obj  # the losses hold no state: one object per name
+    return obj
 
 
 def check_output_activation(loss: Loss, activation, where: str) -> None:

@@ -69,7 +69,7 @@ class Sequential:
     # -- forward -----------------------------------------------------------------
     def _check_X(self, X):
         first = self.layers[0]
-        return _validate.batch(X, "X", first.n_in, self.dtype, first.where)
+        return _validate.batch(X, "X", first.n_in, self.dtype, lambda: first.where)
 
     def forward(self, X):
         """The output for a batch X of shape (m, n_0); each layer keeps its input, Z and A."""
@@ -81,6 +81,7 @@ class Sequential:
         layer.input, layer.Z = inp, Z
         A = layer.activation.value(Z)
         if isinstance(layer, Residual):
+            layer.F = A
             A = inp + A
         layer.A = A
         for later in self.layers[l + 1:]:
@@ -106,7 +107,7 @@ class Sequential:
                 last.backward_delta(None)  # raises the explanatory error
             check_output_activation(loss, last.activation, last.where)
         X = self._check_X(X)
-        T = _validate.targets(T, X.shape[0], last.n_out, self.dtype, f"the network's last {last.where}")
+        T = _validate.targets(T, X.shape[0], last.n_out, self.dtype, lambda: f"the network's last {last.where}")
         loss.check_targets(T, last.where)
         return X, T, loss, l2
 
@@ -135,25 +136,37 @@ class Sequential:
         Afterwards ``net.deltas`` holds each layer's δ = ∂L/∂Z.
         """
         X, T, loss, l2 = self._prepare(X, T, loss, l2)
+        layers = self.layers
+        last = len(layers) - 1
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, clearly
             A = self._forward(X)
-            value = self._objective(A, T, loss, l2)
-            last = self.layers[-1]
             if loss.fused:
-                grad = last.backward_delta(loss.delta(A, T, last.Z))
+                value, delta = loss.value_and_delta(A, T, layers[-1].Z)
+                grad = layers[-1].backward_delta(delta, need_input_grad=last > 0)
             else:
-                grad = last.backward(loss.grad_output(A, T))
-            for layer in reversed(self.layers[:-1]):
-                grad = layer.backward(grad)
+                value, dA = loss.value_and_grad(A, T)
+                grad = layers[-1].backward(dA, need_input_grad=last > 0, overwrite=True)
+            for i in range(last - 1, -1, -1):  # the gradient w.r.t. the data (layer 0's input) is not needed
+                grad = layers[i].backward(grad, need_input_grad=i > 0, overwrite=True)
+            if l2:
+                value += l2_penalty((layer.W for layer in layers), l2)
+        if not np.isfinite(value):
+            raise ValueError(
+                f"the loss is not finite ({value}): the network overflowed "
+                f"(weights too large, or a learning rate that diverged)"
+            )
         grads = {}
-        for i, layer in enumerate(self.layers):
-            for name, g in ((f"{i}.W", layer.dW), (f"{i}.b", layer.db)):
-                if not np.isfinite(g).all():
-                    raise ValueError(
-                        f"the gradient of {name} in {layer.where} is not finite: the backward pass "
-                        f"overflowed (weights or inputs too large for {self.dtype})"
-                    )
-            grads[f"{i}.W"] = layer.dW + l2_grad(layer.W, l2) if l2 else layer.dW
+        for i, layer in enumerate(layers):
+            # a NaN or inf anywhere in a layer's δ reaches its bias gradient 1ᵀδ, and a non-finite
+            # activation makes the loss non-finite: checking db is enough (and costs n_out entries)
+            if not _validate.all_finite(layer.db):
+                raise ValueError(
+                    f"the gradient of {i}.b in {layer.where} is not finite: the backward pass "
+                    f"overflowed (weights or inputs too large for {self.dtype})"
+                )
+            if l2:
+                layer.dW += l2_grad(layer.W, l2)
+            grads[f"{i}.W"] = layer.dW
             grads[f"{i}.b"] = layer.db
         self.loss_value = value
         return value, grads
