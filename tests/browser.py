@@ -59,6 +59,35 @@ def static_server(directory):
         proc.wait(timeout=10)
 
 
+@contextlib.contextmanager
+def server_process(args, log_path, *, cwd=None, env=None):
+    """Run ``python -m <args>`` (a Jupyter or Voila server) with its output in ``log_path``; yields the
+    process and stops it afterwards."""
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", *args], cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def goto_when_up(page, url, proc, log_path, what, timeout=90.0):
+    """Open ``url`` in ``page`` as soon as the server answers; fail with the end of its log if it never does."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            page.goto(url, wait_until="domcontentloaded", timeout=20_000)
+            return
+        except Exception:
+            if time.time() > deadline or proc.poll() is not None:
+                raise AssertionError(f"{what} did not start:\n" + Path(log_path).read_text()[-3000:])
+            time.sleep(1)
+
+
 def require_chromium():
     if not Path(CHROMIUM).exists():
         pytest.fail("the browser tests need Debian's Chromium: apt-get install -y chromium "

@@ -87,8 +87,7 @@ def released_book(tmp_path_factory):
         path = course / "source" / "book" / f"{chapter}.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(coursework.student_source(chapter), path)
-    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "book", "--force"], cwd=course,
-                   check=True, capture_output=True)
+    coursework.nbgrader(course, "generate_assignment", "book", "--force")
     return course / "release" / "book"
 
 

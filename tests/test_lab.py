@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.request import urlopen
 
 import pytest
 
-from browser import free_port
+from browser import free_port, server_process, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,27 +24,18 @@ def test_make_lab_sets_markdown_to_open_as_a_notebook():
 @pytest.mark.browser
 def test_the_server_opens_a_chapter_as_a_notebook(tmp_path):
     port = free_port()
-    args = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-            "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={ROOT}"]
-    if os.geteuid() == 0:
-        args.append("--allow-root")
-    proc = subprocess.Popen(args, stdout=open(tmp_path / "lab.log", "w"), stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}/api/contents/chapters/notation.md?type=notebook&content=1"
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urlopen(url, timeout=10) as response:
-                    model = json.load(response)
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise AssertionError((tmp_path / "lab.log").read_text()[-3000:])
-                time.sleep(0.5)
-        assert model["type"] == "notebook"
-        cells = model["content"]["cells"]
-        assert any("import bpkit as bp" in "".join(c["source"]) for c in cells if c["cell_type"] == "code")
-        assert model["content"]["metadata"]["kernelspec"]["name"] == "python3"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    args = ["jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1", "--ServerApp.token=",
+            "--ServerApp.password=", f"--ServerApp.root_dir={ROOT}"]
+    args += ["--allow-root"] if os.geteuid() == 0 else []
+    url = f"http://127.0.0.1:{port}/api/contents/chapters/notation.md?type=notebook&content=1"
+    with server_process(args, tmp_path / "lab.log") as proc:
+        try:
+            wait_for_http(url, timeout=60, process=proc)
+        except (RuntimeError, TimeoutError) as error:
+            raise AssertionError((tmp_path / "lab.log").read_text()[-3000:]) from error
+        with urlopen(url, timeout=10) as response:
+            model = json.load(response)
+    assert model["type"] == "notebook"
+    cells = model["content"]["cells"]
+    assert any("import bpkit as bp" in "".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    assert model["content"]["metadata"]["kernelspec"]["name"] == "python3"

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
-import time
 
 import pytest
 
-from browser import artifact, chromium, free_port, skip_browser
+from browser import artifact, chromium, free_port, goto_when_up, server_process, skip_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(skip_browser(), reason="BPBOOK_SKIP_BROWSER=1")]
 
@@ -30,38 +28,20 @@ def lab(tmp_path):
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     port = free_port()
-    log = open(tmp_path / "lab.log", "w")
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-         "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={home}",
-         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-        + (["--allow-root"] if os.geteuid() == 0 else []),
-        cwd=home, stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
+    args = ["jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1", "--ServerApp.token=",
+            "--ServerApp.password=", f"--ServerApp.root_dir={home}", "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    args += ["--allow-root"] if os.geteuid() == 0 else []
+    with server_process(args, tmp_path / "lab.log", cwd=home, env=env) as proc:
         yield f"http://127.0.0.1:{port}/lab/tree/notation.ipynb", tmp_path / "lab.log", proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_student_sees_questions_and_runs_the_visible_test(lab):
     url, log, proc = lab
     with chromium(viewport=(1400, 1000)) as ctx:
         page = ctx.new_page()
-        deadline = time.time() + 90
-        while True:
-            try:
-                page.goto(url, wait_until="domcontentloaded", timeout=20_000)
-                break
-            except Exception:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise AssertionError("JupyterLab did not start:\n" + log.read_text()[-3000:])
-                time.sleep(1)
+        goto_when_up(page, url, proc, log, "JupyterLab", timeout=90)
         # the kernel is ready when the status bar says Idle
         page.wait_for_selector("text=/\\|\\s*Idle/", timeout=120_000)
         assert page.locator(".jp-MarkdownOutput h3", has_text="Exercise 1").count() >= 1  # the questions

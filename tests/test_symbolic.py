@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import bpkit as bp
 from bpkit import symbolic as S
 
 CASES = [

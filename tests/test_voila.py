@@ -3,15 +3,12 @@ a slider with the keyboard, and the gradient it displays must become bpkit's gra
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
 
 import bpkit as bp
-from browser import artifact, chromium, free_port, skip_browser
+from browser import artifact, chromium, free_port, goto_when_up, server_process, skip_browser
 from chapter_tools import ROOT, notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(skip_browser(), reason="BPBOOK_SKIP_BROWSER=1")]
@@ -27,20 +24,10 @@ def voila(tmp_path):
     path = tmp_path / f"{CHAPTER}.ipynb"
     nbformat.write(notebook(ROOT / "chapters" / f"{CHAPTER}.md"), path)
     port = free_port()
-    log = open(tmp_path / "voila.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "voila", str(path), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-         "--ServerApp.ip=127.0.0.1", "--show_tracebacks=True"],
-        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    args = ["voila", str(path), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", "--ServerApp.ip=127.0.0.1",
+            "--show_tracebacks=True"]
+    with server_process(args, tmp_path / "voila.log", cwd=tmp_path) as proc:
         yield f"http://127.0.0.1:{port}/", tmp_path / "voila.log", proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def cell_text(page, name):
@@ -51,15 +38,7 @@ def test_slider_moves_the_gradient_to_the_right_value(voila):
     url, log, proc = voila
     with chromium() as ctx:
         page = ctx.new_page()
-        deadline = time.time() + 60
-        while True:  # Voila answers once its server is up
-            try:
-                page.goto(url, wait_until="domcontentloaded", timeout=20_000)
-                break
-            except Exception:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise AssertionError("Voila did not start:\n" + log.read_text()[-3000:])
-                time.sleep(1)
+        goto_when_up(page, url, proc, log, "Voila", timeout=60)
         page.wait_for_selector(".widget-slider .noUi-handle", timeout=240_000)
         page.wait_for_selector(f'td[data-name="{GRAD}"]', timeout=60_000)
         page.screenshot(path=str(artifact("voila", f"{CHAPTER}-before.png")), full_page=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import shutil
 import subprocess
 import sys
@@ -49,8 +50,14 @@ def course_dir(chapter, course=None) -> Path:
 
 
 def nbgrader(course: Path, *args):
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, check=True, capture_output=True,
-                          text=True)
+    """Run ``nbgrader <args>`` in ``course``; on failure, raise with the end of nbgrader's own log."""
+    # nbgrader runs the `alembic` script of its environment by name: put that environment first on PATH
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    run = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True, env=env)
+    if run.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed (exit {run.returncode}) in {course}:\n"
+                           + (run.stdout + run.stderr)[-4000:])
+    return run
 
 
 def student_source(chapter: str):
