@@ -19,9 +19,10 @@ the loss and the gradient of every weight and bias.
   batch 32); for widths ≥ 256 at most 1.10 × the gap between NumPy's and PyTorch's own matrix products
   (reported as numpy@/torch@).
 
-Medians of interleaved repeats after a warm-up, in one process; each timed call follows one untimed
-call of the same program, so that switching between NumPy's and PyTorch's thread pools is not timed
-(see timing.py).
+Medians of interleaved repeats after a warm-up, in one process, in two groups: bpkit, bare and numpy;
+then bpkit, torch and the two libraries' matrix products.  In the second group each timed call follows
+a 10 ms pause and one untimed call of the same program, so that switching between NumPy's and
+PyTorch's thread pools is not timed (see timing.py).
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def bare_products(net, X):
 def numpy_pass(net, X, T):
     """The same pass written by hand with NumPy into preallocated arrays: ReLU layers, identity output,
     MSE, every gradient — no checks, no bookkeeping.  What the element-wise work costs on top of the
-    bare products, for any NumPy implementation."""
+    bare products, for any NumPy implementation.  ``run()`` returns the loss and the lists of
+    weight and bias gradients, first layer first."""
     Ws, bs = [l.W for l in net.layers], [l.b for l in net.layers]
     m, L = X.shape[0], len(Ws)
     Zs = [np.empty((m, W.shape[1]), X.dtype) for W in Ws]
@@ -107,7 +109,7 @@ def numpy_pass(net, X, T):
                 np.matmul(d, Ws[l].T, out=ds[l - 1])
                 np.multiply(ds[l - 1], As[l] > 0, out=ds[l - 1])
                 d = ds[l - 1]
-        return loss
+        return loss, dWs, grads[::-1]
     return run
 
 
@@ -186,19 +188,22 @@ def main(widths=WIDTHS, batches=BATCHES, dtypes=DTYPES):
         for batch in batches:
             for width in widths:
                 net, X, T = make_problem(width, batch, dtype)
-                programs = {"bpkit": lambda: net.loss_and_grads(X, T), "bare": bare_products(net, X),
-                            "numpy": numpy_pass(net, X, T)}
-                if torch_ok:
-                    programs["torch"] = torch_pass(net, X, T)
-                    programs["numpy@"] = bare_products(net, X)
-                    programs["torch@"] = torch_matmuls(net, X)
-                t = interleaved(programs, repeats=repeats_for(width, batch), warmup=3, settle=1)
+                bpkit = lambda: net.loss_and_grads(X, T)  # noqa: E731
+                repeats = repeats_for(width, batch)
+                # NumPy programs among themselves, then against PyTorch: two interleaved groups, so that the
+                # hand-over of the cores between OpenBLAS's and PyTorch's thread pools cannot blur the
+                # comparison with the bare products
+                t = interleaved({"bpkit": bpkit, "bare": bare_products(net, X), "numpy": numpy_pass(net, X, T)},
+                                repeats=repeats, warmup=3, settle=1)
                 row = {"dtype": np.dtype(dtype).name, "batch": batch, "width": width,
                        "bpkit_s": t["bpkit"], "bare_s": t["bare"], "vs_bare": t["bpkit"] / t["bare"],
                        "numpy_s": t["numpy"], "numpy_vs_bare": t["numpy"] / t["bare"],
                        "vs_numpy": t["bpkit"] / t["numpy"]}
                 if torch_ok:
-                    row.update(torch_s=t["torch"], vs_torch=t["bpkit"] / t["torch"],
+                    t = interleaved({"bpkit": bpkit, "torch": torch_pass(net, X, T), "numpy@": bare_products(net, X),
+                                     "torch@": torch_matmuls(net, X)}, repeats=repeats, warmup=3, settle=1,
+                                    pause=0.01)
+                    row.update(torch_s=t["torch"], vs_torch=t["bpkit"] / t["torch"], bpkit_with_torch_s=t["bpkit"],
                                matmul_gap=t["numpy@"] / t["torch@"])
                 rows.append(row)
     print_table(rows, torch_ok)
