@@ -5,6 +5,9 @@
   (the repository URL is the one setting ``repository.url`` of ``_config.yml``).
 * The theme's launch buttons point at the ``.md`` source, which Colab cannot open; they are rewritten
   to those ``.ipynb`` files (published with the site: ``repository.branch`` / ``path_to_book``).
+* No header bar above the book: pydata-sphinx-theme 0.17 would fill one with a second search button
+  (the sidebar has the book's own).  ``html_theme_options`` in ``_config.yml`` would replace Jupyter
+  Book's whole dict, so the one option is set here.
 """
 
 from __future__ import annotations
@@ -84,7 +87,12 @@ def _drop_ipynb(value):
     return value
 
 
+def no_header_bar(app, config):
+    config.html_theme_options = {**config.html_theme_options, "navbar_persistent": []}
+
+
 def setup(app):
+    app.connect("config-inited", no_header_bar)
     app.connect("html-page-context", launch_ipynb, priority=900)  # after the theme adds its buttons
     app.connect("build-finished", write_launch_notebooks)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

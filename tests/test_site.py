@@ -55,6 +55,7 @@ def test_every_page_offline(site):
                 sliders=page.locator(".widget-slider .noUi-handle").count(),
                 figures=page.locator(".bp-figure img, img.bp-figure, .bp-figure").count(),
                 hints=page.locator(".bp-static-hint:visible").count(),
+                search_buttons=page.locator(".search-button-field:visible").count(),
             )
             page.close()
         blocked = list(ctx.blocked)
@@ -68,6 +69,8 @@ def test_every_page_offline(site):
             problems.append(f"{path}: has math but nothing was typeset")
         if r["raw_tex"]:
             problems.append(f"{path}: raw TeX visible: {r['raw_tex'][:5]}")
+        if path != "search.html" and r["search_buttons"] != 1:  # the sidebar's, no second one in a header bar
+            problems.append(f"{path}: {r['search_buttons']} visible search buttons")
         if r["has_widgets"] and (r["sliders"] == 0 or r["rendered"] == 0 or r["hints"] == 0):
             problems.append(f"{path}: widget views {r['views']} but rendered {r['rendered']}, sliders {r['sliders']}, "
                             f"visible hints {r['hints']}")
