@@ -59,23 +59,28 @@ def make_problem(width, batch, dtype, seed=0):
     return net, X, T
 
 
-def bare_products(net, X):
-    """The 11 matrix products of one pass, NumPy @ into preallocated outputs, on arrays of the pass's shapes."""
-    Ws = [layer.W for layer in net.layers]
+def products(Ws, X, lib, dtype):
+    """The 11 matrix products of one pass with ``lib``'s matmul (NumPy or PyTorch) into preallocated
+    outputs, on arrays of the pass's shapes: 4 forward A W, 4 weight gradients Aᵀ δ, 3 input gradients δ Wᵀ."""
     m = X.shape[0]
-    acts = [X] + [np.empty((m, W.shape[1]), dtype=X.dtype) for W in Ws]
-    deltas = [np.ones((m, W.shape[1]), dtype=X.dtype) * 1e-3 for W in Ws]
-    dWs = [np.empty_like(W) for W in Ws]
-    dAs = [np.empty((m, W.shape[0]), dtype=X.dtype) for W in Ws]
+    acts = [X] + [lib.empty((m, W.shape[1]), dtype=dtype) for W in Ws]
+    deltas = [lib.full((m, W.shape[1]), 1e-3, dtype=dtype) for W in Ws]
+    dWs = [lib.empty(tuple(W.shape), dtype=dtype) for W in Ws]
+    dAs = [lib.empty((m, W.shape[0]), dtype=dtype) for W in Ws]
 
     def run():
         for l, W in enumerate(Ws):
-            np.matmul(acts[l], W, out=acts[l + 1])
+            lib.matmul(acts[l], W, out=acts[l + 1])
         for l in range(len(Ws) - 1, -1, -1):
-            np.matmul(acts[l].T, deltas[l], out=dWs[l])
+            lib.matmul(acts[l].T, deltas[l], out=dWs[l])
             if l > 0:
-                np.matmul(deltas[l], Ws[l].T, out=dAs[l])
+                lib.matmul(deltas[l], Ws[l].T, out=dAs[l])
     return run
+
+
+def bare_products(net, X):
+    """The pass's matrix products, NumPy @ alone."""
+    return products([layer.W for layer in net.layers], X, np, X.dtype)
 
 
 def numpy_pass(net, X, T):
@@ -150,25 +155,11 @@ def torch_pass(net, X, T):
 
 
 def torch_matmuls(net, X):
+    """The pass's matrix products, PyTorch's matmul alone."""
     import torch
 
     dtype = torch.float64 if X.dtype == np.float64 else torch.float32
-    Ws = [torch.from_numpy(layer.W.copy()) for layer in net.layers]
-    Xt = torch.from_numpy(X)
-    m = X.shape[0]
-    acts = [Xt] + [torch.empty((m, W.shape[1]), dtype=dtype) for W in Ws]
-    deltas = [torch.full((m, W.shape[1]), 1e-3, dtype=dtype) for W in Ws]
-    dWs = [torch.empty_like(W) for W in Ws]
-    dAs = [torch.empty((m, W.shape[0]), dtype=dtype) for W in Ws]
-
-    def run():
-        for l, W in enumerate(Ws):
-            torch.matmul(acts[l], W, out=acts[l + 1])
-        for l in range(len(Ws) - 1, -1, -1):
-            torch.matmul(acts[l].T, deltas[l], out=dWs[l])
-            if l > 0:
-                torch.matmul(deltas[l], Ws[l].T, out=dAs[l])
-    return run
+    return products([torch.from_numpy(layer.W.copy()) for layer in net.layers], torch.from_numpy(X), torch, dtype)
 
 
 def have_torch():
