@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "_ext"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/: the MyST-to-Jupyter converter
 
 from plain_markdown import chapter_titles, plain_notebook  # noqa: E402
 
