@@ -68,3 +68,49 @@ def test_forward_keeps_each_layers_input_z_and_a():
     assert out is net.layers[-1].A
     assert net.layers[1].input is net.layers[0].A
     assert [l.Z.shape for l in net.layers] == [(5, 4), (5, 2)]
+
+
+# -- the wheel, as `pip install` gives it to a reader (tests/launch_env.py builds it once per session) --
+
+def _modules_of_checkout():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    names = []
+    for path in sorted((root / "bpkit").rglob("*.py")):
+        parts = path.relative_to(root).with_suffix("").parts
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+def test_wheel_installs_every_module_outside_the_checkout(tmp_path_factory):
+    """pyproject.toml once listed `packages = ["bpkit"]`: the wheel had no bpkit.widgets (5 modules)."""
+    import launch_env
+
+    python, wheel = launch_env.launch_venv(tmp_path_factory.getbasetemp() / "launch-env")
+    modules = _modules_of_checkout()
+    assert "bpkit.widgets.explorer" in modules and len(modules) > 20
+    code = (
+        "import importlib, json, sys, bpkit\n"
+        f"failed = {{}}\n"
+        f"for name in {modules!r}:\n"
+        "    try:\n        importlib.import_module(name)\n"
+        "    except Exception as exc:\n        failed[name] = repr(exc)\n"
+        "print(json.dumps({'failed': failed, 'file': bpkit.__file__, 'version': bpkit.__version__}))\n"
+    )
+    outside = tmp_path_factory.mktemp("outside")
+    out = subprocess.run([str(python), "-I", "-c", code], cwd=outside, capture_output=True, text=True, check=True)
+    import json
+
+    result = json.loads(out.stdout)
+    assert result["failed"] == {}
+    assert "site-packages" in result["file"] and str(launch_env.ROOT) not in result["file"]
+    assert result["version"] == bp.__version__ and wheel.name == f"bpkit-{bp.__version__}-py3-none-any.whl"
+
+
+def test_version_is_written_once():
+    """pyproject.toml reads the version from bpkit.__version__ (the set-up cell of the notebooks pins it)."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    assert 'dynamic = ["version"]' in text and 'attr = "bpkit.__version__"' in text
