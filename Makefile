@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Matplotlib and Jupyter keep their caches inside the project, never in $HOME
 export MPLBACKEND := Agg
 
-.PHONY: help setup book serve lab release autograde bench test test-fast clean constraints
+.PHONY: help setup system-deps system-deps-npm book serve lab release autograde bench test test-fast clean constraints
 
 help:
 	@echo "make serve   build the book and serve it on http://127.0.0.1:$(PORT)"
@@ -60,14 +60,22 @@ book: $(STAMP)
 	@echo "$(INPUTS_HASH)" > _build/.inputs-hash
 	@echo "$(SITE_HASH)" > _build/.site-hash
 
-serve: book
+# Beyond Python: npm for the site's scripts (and Chromium for the tests), installed when missing with
+# root or sudo, else make stops with the one command to run (tools/system-deps.sh).
+system-deps:
+	@tools/system-deps.sh chromium npm
+
+serve: system-deps-npm book
 	@echo ""
 	@echo "  The book is at  http://127.0.0.1:$(PORT)/   (Ctrl-C stops the server)"
 	@echo ""
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
+system-deps-npm:
+	@tools/system-deps.sh npm
+
 # -- tests --------------------------------------------------------------------------------
-test: book
+test: system-deps book
 	$(BIN)/python -m pytest
 
 # JupyterLab on this machine, with the chapters opening as notebooks (jupytext), on 127.0.0.1 only.
