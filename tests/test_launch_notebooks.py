@@ -1,0 +1,150 @@
+"""The launch notebooks (site/notebooks/<chapter>.ipynb) as a reader gets them from Colab, Binder, a
+JupyterHub or the download button: plain Jupyter Markdown, a set-up cell first, and every one runs
+top to bottom in a fresh venv that has only bpkit's wheel, outside the checkout, with the network off."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import launch_env
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from plain_markdown import myst_leftovers  # noqa: E402
+
+NOTEBOOK_CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.md")
+                           if p.read_text(encoding="utf8").startswith("---\njupytext:"))
+PER_NOTEBOOK = 60  # seconds
+NETWORK_OFF = ["unshare", "-rn", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
+
+
+def launch_notebooks(site):
+    found = sorted((site / "notebooks" / "chapters").glob("*.ipynb"))
+    found = [p for p in found if not p.name.endswith(".out.ipynb")]
+    assert [p.stem for p in found] == NOTEBOOK_CHAPTERS, "a chapter has no launch notebook"
+    return found
+
+
+def test_every_launch_notebook_is_plain_jupyter(site):
+    for path in launch_notebooks(site):
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        assert myst_leftovers(nb) == [], path.name
+        assert nb.cells[0].cell_type == "code" and nb.cells[0].metadata["tags"] == ["setup"], path.name
+        assert "_bpbook_setup(" in nb.cells[0].source
+        assert not any(o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+
+
+def test_the_leftover_check_can_fail():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(s) for s in [
+        "see {eq}`eq-mse`", "(ch-x)=\n# T", ":::{admonition} A\ntext\n:::", "$$\nx\n$$ (eq-x)", "> ````{exercise-start}",
+    ]])
+    kinds = {line.split(": ")[1] for line in myst_leftovers(nb)}
+    assert kinds == {"role", "label", "directive", "colon fence", "equation label"}
+
+
+def _eqno(html, label):
+    m = re.search(rf'id="equation-{re.escape(label)}".*?class="eqno">\((\d+)\)', html, re.DOTALL)
+    return m and int(m.group(1))
+
+
+def test_equation_numbers_and_links_are_the_pages(site):
+    """Every \\tag{n} is the number the page shows; every {eq} became a link to that page's equation."""
+    checked = 0
+    for path in launch_notebooks(site):
+        text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+        for number, url in re.findall(r"\[\((\d+)\)\]\((\S+?)\)", text):
+            page, label = url.split("#equation-")
+            html = (site / page.split(".io/", 1)[1].split("/", 1)[1]).read_text(encoding="utf8")
+            assert _eqno(html, label) == int(number), (path.name, label)
+            checked += 1
+    assert checked > 100
+
+
+def test_downloads_are_named_as_they_are(site):
+    html = (site / "chapters" / "notation.html").read_text(encoding="utf8")
+    md = re.search(r'href="([^"]+)"[^>]*download-source-button.*?btn__text-container">([^<]+)<', html, re.DOTALL)
+    ipynb = re.search(r'href="([^"]+)"[^>]*download-notebook-button.*?btn__text-container">([^<]+)<', html, re.DOTALL)
+    assert md.group(2) == ".md" and md.group(1).endswith("notation.md")
+    assert (site / "chapters" / md.group(1)).resolve().read_text(encoding="utf8").startswith("---\njupytext:")
+    assert ipynb.group(2) == ".ipynb" and ipynb.group(1).endswith("notebooks/chapters/notation.ipynb")
+    assert (site / "chapters" / ipynb.group(1)).resolve().exists()
+
+
+def test_site_is_ready_to_publish_for_binder(site):
+    assert (site / ".nojekyll").exists()
+    requirements = (site / "binder" / "requirements.txt").read_text().splitlines()
+    pinned = [l for l in requirements if l and not l.startswith("#")]
+    import bpkit
+
+    assert pinned[0].startswith("bpkit @ git+https://") and pinned[0].endswith(f"@v{bpkit.__version__}")
+    assert all(re.match(r"^[\w.-]+==\S+$", l) for l in pinned[1:]) and len(pinned) > 5
+
+
+def test_no_placeholder_url_and_no_hub_button_without_a_hub(site):
+    import yaml
+
+    hub = (yaml.safe_load((ROOT / "_config.yml").read_text())["launch_buttons"] or {}).get("jupyterhub_url")
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf8")
+        assert "example.org" not in text and "example.com" not in text, page
+        if not hub:
+            assert "user-redirect/git-pull" not in text, page
+
+
+def _stale_bpkit(folder: Path) -> Path:
+    """A bpkit 0.0.1 on PYTHONPATH: the set-up cell must replace it (another version) without a restart."""
+    (folder / "bpkit").mkdir(parents=True)
+    (folder / "bpkit" / "__init__.py").write_text('__version__ = "0.0.1"\n')
+    (folder / "bpkit-0.0.1.dist-info").mkdir()
+    (folder / "bpkit-0.0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: bpkit\nVersion: 0.0.1\n")
+    return folder
+
+
+def test_every_launch_notebook_runs_offline_in_a_fresh_venv(site, tmp_path_factory):
+    """Two at a time; every other notebook finds an older bpkit first, which the set-up cell replaces."""
+    python, wheel = launch_env.launch_venv(tmp_path_factory.getbasetemp() / "launch-env")
+    work = tmp_path_factory.mktemp("reader")
+    shutil.copytree(site / "notebooks", work / "notebooks")  # the published folder, as Binder clones it
+    stale = _stale_bpkit(work / "stale")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "JUPYTER", "MPL", "VIRTUAL_ENV"))}
+    import bpkit
+
+    def run(item):
+        number, path = item
+        home = work / f"home-{path.stem}"
+        home.mkdir()
+        nb_env = dict(env, HOME=str(home), BPBOOK_PIP_SOURCE=str(wheel), PYTHONNOUSERSITE="1")
+        if number % 2 == 0:
+            nb_env["PYTHONPATH"] = str(stale)
+        cmd = [*NETWORK_OFF, sys.executable, str(ROOT / "tests" / "run_notebook.py"), str(path), str(python),
+               str(PER_NOTEBOOK)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=nb_env, cwd=work, timeout=5 * PER_NOTEBOOK)
+        if proc.returncode != 0:
+            return path.stem, {"error": proc.stderr[-3000:], "seconds": None, "setup": ""}, number
+        return path.stem, json.loads(proc.stdout.strip().splitlines()[-1]), number
+
+    notebooks = [p for p in sorted((work / "notebooks" / "chapters").glob("*.ipynb"))]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(run, enumerate(notebooks)))
+    failures = {name: r["error"] for name, r, _ in results if r["error"]}
+    assert failures == {}, "\n\n".join(f"== {n}\n{e}" for n, e in failures.items())
+    for name, result, number in results:
+        assert result["seconds"] < PER_NOTEBOOK, (name, result["seconds"])
+        if number % 2 == 0:
+            assert result["setup"].startswith(f"Installed bpkit {bpkit.__version__} from {wheel}"), (name, result["setup"])
+            assert "(found 0.0.1)" in result["setup"]
+        else:
+            assert "nothing to do" in result["setup"], (name, result["setup"])
+        assert result["setup"].count("\n") == 1, result["setup"]
+    print({name: r["seconds"] for name, r, _ in results})
