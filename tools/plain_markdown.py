@@ -5,7 +5,7 @@ labels.  Used by the launch notebooks of the site (``_ext/bpbook_site.py``) and 
 release (``tools/coursework.py``).  In every Markdown cell it rewrites:
 
 * ``$$ … $$ (eq-x)``                    → the same display math with ``\\tag{n}``, n the number the
-  book's page gives the equation (numbered in order on each page, as Sphinx does with ``math_numfig``);
+  book's page gives the equation (Sphinx numbers them through the book in the order of ``_toc.yml``);
 * ``{eq}`eq-x```                        → "[(n)](<page of eq-x>#equation-eq-x)", a link to the book;
 * ``{ref}`label```, ``{numref}``, ``{doc}`` → a link to the book's page (and section) with its title;
 * ``{cite}`k```                         → "[English title, year]" from references.bib, linked to the
@@ -88,13 +88,19 @@ def book_index(root: Path, base_url: str | None = None) -> BookIndex:
         base_url = base_url.rstrip("/") + "/" if base_url else ""
     index = BookIndex(base_url=base_url)
     pages = sorted(root.glob("*.md")) + sorted((root / "chapters").glob("*.md"))
+    toc = root / "_toc.yml"
+    if toc.exists():  # Sphinx numbers the equations through the whole book, in the order of the toc
+        order = re.findall(r"^\s*(?:root|-?\s*file):\s*(\S+)", toc.read_text(encoding="utf8"), re.MULTILINE)
+        rank = {name.removesuffix(".md"): n for n, name in enumerate(order)}
+        pages.sort(key=lambda p: rank.get(p.relative_to(root).with_suffix("").as_posix(), len(rank)))
+    number = 0
     for path in pages:
         docname = path.relative_to(root).with_suffix("").as_posix()
         text = path.read_text(encoding="utf8")
         title = re.search(r"^#\s+(.+)$", text, re.MULTILINE)
         index.docs[docname] = title.group(1).strip() if title else docname
         lines = text.split("\n")
-        number = exercise = 0
+        exercise = 0
         for i, line in enumerate(lines):
             label = LABEL_LINE.match(line)
             if label:
@@ -159,7 +165,7 @@ def _roles(text, index: BookIndex, docname):
             where = index.equations.get(target)
             if where is None:
                 return f"({target})"
-            return f"[({where[1]})]({index.page(where[0], 'equation-' + target)})"
+            return f"[({where[1]})]({index.page(where[0], 'equation-' + _anchor(target))})"
         if kind in ("ref", "numref"):
             where = index.labels.get(target)
             if where is None:
