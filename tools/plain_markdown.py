@@ -189,7 +189,8 @@ def _roles(text, index: BookIndex, docname):
             name = target.lstrip("~")
             shown = label or (name.rsplit(".", 1)[-1] if target.startswith("~") else name)
             api = next((d for d in index.docs if d.endswith("api")), None)
-            return f"[`{shown}`]({index.page(api, name)})" if api else f"`{shown}`"
+            anchor = ("module-" if kind == "py:mod" else "") + name
+            return f"[`{shown}`]({index.page(api, anchor)})" if api else f"`{shown}`"
         if kind == "math":
             return f"${body}$"
         return label or body  # an unknown role: its text
@@ -232,7 +233,8 @@ def _markdown(text, index, state, keep_solutions, docname=""):
                 auto = AUTODOC.match(line)
                 if auto:
                     api = next((d for d in index.docs if d.endswith("api")), docname)
-                    emit(f"* [`{auto.group(2)}`]({index.page(api, auto.group(2))}) — `help({auto.group(2)})` prints it")
+                    anchor = ("module-" if auto.group(1) == "module" else "") + auto.group(2)
+                    emit(f"* [`{auto.group(2)}`]({index.page(api, anchor)}) — `help({auto.group(2)})` prints it")
             i += 1
             continue
         fence = FENCE_OPEN.match(line)
