@@ -30,7 +30,7 @@ from pathlib import Path
 SETUP = r"""# Set-up (Colab, Binder, a JupyterHub, a laptop): the book's own bpkit {version} and the packages this
 # chapter imports, installed only when missing or of another version.  Prints one line.
 def _bpbook_setup(version={version!r}, source={source!r}, needs={needs!r}, files={files!r}, site={site!r}):
-    import importlib, importlib.metadata, os, subprocess, sys, urllib.request
+    import importlib, importlib.metadata, importlib.util, os, subprocess, sys, urllib.request
     source = os.environ.get("BPBOOK_PIP_SOURCE") or source
     target = os.path.join(os.path.expanduser("~"), ".cache", "bpbook", version)
     def pip(*args):

@@ -180,3 +180,76 @@ def test_every_launch_notebook_runs_offline_in_a_fresh_venv(site, tmp_path_facto
                    for o in c.get("outputs", []) if "text/markdown" in o.get("data", {})]
         left = myst_leftovers(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(m) for m in printed]))
         assert bool(left) == (path.stem in known), (path.stem, left[:3])
+
+
+def test_the_converter_on_every_construct(tmp_path):
+    """Each MyST construct the book uses, converted: what plain Jupyter shows instead."""
+    from plain_markdown import book_index, plain_notebook
+
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "_config.yml").write_text("repository:\n  url: https://github.com/someone/fork\n")
+    (tmp_path / "_toc.yml").write_text("root: intro\nparts:\n  - chapters:\n      - file: chapters/a\n      - file: chapters/b\n")
+    (tmp_path / "intro.md").write_text("# Intro\n")
+    (tmp_path / "references.bib").write_text("@misc{src-x,\n  title  = {中文 [An English title]},\n  year   = {2023},\n}\n")
+    (tmp_path / "chapters" / "a.md").write_text("(ch-a)=\n# Chapter A\n\n$$\nx\n$$ (eq-one)\n\n```{bibliography}\n```\n")
+    b = """(ch-b)=
+# Chapter B
+
+(sec-b-two)=
+## Two things
+
+$$
+y = x
+$$ (eq-Two)
+
+See {eq}`eq-one`, {eq}`eq-Two`, {ref}`ch-a`, {ref}`the section <sec-b-two>`, {doc}`intro <../intro>`,
+{cite}`src-x` and {py:func}`~bpkit.losses.mse`.
+
+:::{admonition} Careful
+:class: warning
+Inside {eq}`eq-one`.
+:::
+
+```{figure} figures/net.png
+:alt: a network
+
+The caption.
+```
+
+````{exercise-start}
+:label: ex-b
+````
+Do it.
+````{exercise-end}
+````
+
+````{solution-start} ex-b
+:class: dropdown
+````
+Because.
+"""
+    (tmp_path / "chapters" / "b.md").write_text(b)
+    index = book_index(tmp_path)
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell(b),
+        nbformat.v4.new_code_cell("answer = 1"),
+        nbformat.v4.new_markdown_cell("````{solution-end}\n````\n\nAfter."),
+    ])
+    plain_notebook(nb, index, docname="chapters/b")
+    text, code, after = (c.source for c in nb.cells)
+    site = "https://someone.github.io/fork/"
+    assert myst_leftovers(nb) == []
+    assert "$$\ny = x\n\\tag{2}\n$$" in text
+    assert f"[(1)]({site}chapters/a.html#equation-eq-one)" in text
+    assert f"[(2)]({site}chapters/b.html#equation-eq-two)" in text
+    assert f"[Chapter A]({site}chapters/a.html)" in text
+    assert f"[the section]({site}chapters/b.html#sec-b-two)" in text
+    assert f"[intro]({site}intro.html)" in text
+    assert f"[[An English title, 2023]]({site}chapters/a.html)" in text
+    assert "`mse`" in text and "(sec-b-two)=" not in text
+    assert "> **Careful**\n>\n> Inside [(1)]" in text
+    assert f"![a network]({site}chapters/figures/net.png)" in text
+    assert "### Exercise 1\n\nDo it." in text
+    assert "<details><summary>Solution to exercise 1 (click to open)</summary>\n\nBecause.\n\n</details>" in text
+    assert nb.cells[1].metadata["jupyter"]["source_hidden"] is True and code == "answer = 1"
+    assert after == "After."

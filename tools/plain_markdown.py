@@ -246,7 +246,7 @@ def _markdown(text, index, state, keep_solutions, docname=""):
             if name == "exercise-start":
                 state["exercise"] += 1
                 title = _roles(fence.group(3).strip(), index, docname)
-                out.append(f"### Exercise {state['exercise']}" + (f": {title}" if title else ""))
+                out += [f"### Exercise {state['exercise']}" + (f": {title}" if title else ""), ""]
             elif name == "solution-start":
                 state["solution"] = True
                 if keep_solutions:
