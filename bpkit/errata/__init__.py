@@ -1,9 +1,8 @@
 """Every formula of the five sources, checked exactly as written.
 
-One module per source (:mod:`~bpkit.errata.scalar` for source 000, :mod:`~bpkit.errata.guide` 001,
-:mod:`~bpkit.errata.foursteps` 002, :mod:`~bpkit.errata.batch` 003, :mod:`~bpkit.errata.d2l` 004);
-the machinery is in :mod:`bpkit.errata._core`.  Each entry evaluates the source's formula as
-written and the corrected formula on a small explicit example, and :func:`judge` compares each with
+One module per source (``scalar`` for source 000, ``guide`` 001, ``foursteps`` 002, ``batch`` 003,
+``d2l`` 004); the machinery is in ``_core``.  Each entry evaluates the source's formula as
+written and the corrected formula on a small explicit example, and ``judge`` compares each with
 an independent truth (``sympy.diff`` on an explicit network, or central differences): the verdict is
 what the judge says.  :func:`check` raises ``AssertionError`` if an entry's recorded verdict no longer
 holds, so a page that calls :func:`show` fails its build when an erratum is wrongly classified.
