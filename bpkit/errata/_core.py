@@ -156,7 +156,8 @@ def judge(value, truth, point=None) -> Judgement:
     """Does ``value`` agree with ``truth``?  Exactly for SymPy values, to ``RTOL`` for floating point."""
     value, error = evaluate(value)
     if error:
-        return Judgement(False, f"the product does not exist — {error}")
+        what = "the product does not exist" if error.startswith("ShapeError") else "it cannot be evaluated"
+        return Judgement(False, f"{what} — {error}")
     truth, terror = evaluate(truth)
     if terror:  # pragma: no cover - a truth must exist
         raise AssertionError(f"the truth itself fails: {terror}")
