@@ -16,20 +16,22 @@ import pytest
 
 from chapter_tools import ROOT, execute
 
-# (chapter, "module:function" or "module:Class.method", perturbation, a string of the check's cell)
+# (chapter, "module:function" or "module:Class.method", perturbation, a string of the first check's cell that
+#  catches it — the test asserts that the chapter fails exactly there)
 PERTURBATIONS = [  # the slow ones first, so that the two workers finish together
     ("training", "bpkit.optim:sgd_step", "sign", "bp.sgd_step moves"),
     ("residual", "bpkit.functional:residual_grad_input", "sign", "bp.residual_grad_input(Yr - Tr, delta_r, Wr)"),
     ("hidden-delta", "bpkit.per_neuron:hidden_delta_neuron", "scale", "hidden_delta_neuron, neuron by neuron"),
-    ("output-delta", "bpkit.losses:bce_loss", "scale", "bp.bce_loss equals"),
+    ("output-delta", "bpkit.losses:bce_loss", "scale", "X_c = rng.normal(size=(4, 3))"),
     ("hidden-delta", "bpkit.functional:activation_delta", "scale", "bp.activation_delta(dL_dA1, hidden.Z"),
-    ("batch", "bpkit.functional:grad_input", "sign", "bp.grad_input(deltas[1], second.W)"),
-    ("regularization", "bpkit.regularization:l2_grad", "scale", "equals central differences of s"),
+    ("batch", "bpkit.functional:grad_input", "sign", "net_g = bp.mlp([2, 2, 3]"),
+    ("regularization", "bpkit.regularization:l2_grad", "scale", "point = net_s.random_point(seed=1)"),
     ("hidden-delta", "bpkit.functional:hidden_delta", "sign", "hidden_delta(δ^(2), W^(2), Z^(1)) equals"),
     ("regularization", "bpkit.regularization:l2_penalty", "scale", "bp.l2_penalty equals λ/2"),
     ("notation", "bpkit.functional:dense_forward", "scale", "bp.dense_forward equals the per-neuron loop"),
     ("output-delta", "bpkit.losses:mse_grad", "sign", "bp.mse_grad(A_pt, T_pt)"),
-    ("batch", "bpkit.functional:grad_bias", "scale", "grad_bias(δ) = ∂L/∂b by central differences"),
+    ("batch", "bpkit.functional:grad_bias", "scale", "J_loop, grads_loop = bp.per_sample_average"),
+    ("batch", "bpkit.layout:column_backward", "scale", "column_backward's δ_col 1 = ∂L/∂b"),
     ("residual", "bpkit.functional:residual_forward", "scale", "bp.residual_forward gives the same Y"),
     ("notation", "bpkit.losses:mse_loss", "scale", "bp.mse_loss equals the double sum"),
     ("chain-rule", "bpkit.functional:grad_weights", "transpose", "bp.grad_weights(X, ∂J/∂Z) equals central"),
@@ -49,6 +51,8 @@ _original = getattr(_owner, _attr)
 
 
 def _change(value):
+    if isinstance(value, tuple):
+        return tuple(_change(v) for v in value)
     if _kind == "sign":
         return -np.asarray(value) if isinstance(value, np.ndarray) else -value
     if _kind == "scale":
@@ -99,3 +103,4 @@ def test_a_perturbed_function_fails_its_chapter(item, results):
     ok, error, seconds = results[item[:3]]
     assert not ok, f"{item[0]}: the chapter still runs with {item[1]} perturbed by {item[2]}"
     assert "AssertionError" in error, error[-2000:]
+    assert item[3] in error, f"the chapter failed before the check that covers {item[1]}: {error[-1500:]}"
