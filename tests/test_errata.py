@@ -106,6 +106,8 @@ def test_a_product_that_does_not_exist_is_judged_as_disagreeing():
 def test_the_middle_step_of_the_per_neuron_chain_is_wrong():
     """Source 000's ∂(Σ w o)/∂o_q = w_qk f'(z_q): the one wrong formula the old catalogue missed."""
     assert E.get("scalar-dzk-dzq").verdict == "wrong"
+    ev = E.check("scalar-dzk-dzq")
+    assert not ev.holds and ev.corrected_holds and "DISAGREES" in ev.lines[0]
 
 
 def test_markdown_report_has_formula_verdict_and_evidence():
