@@ -46,8 +46,9 @@ def _act(name):
     if name == "identity":
         return (lambda z: z), (lambda z: sp.Integer(1))
     if name == "relu":
-        # sympy.diff(Max(z, 0), z) is Heaviside(z), whose value at the kink is 1/2
-        return (lambda z: sp.Max(z, 0)), (lambda z: sp.Heaviside(z))
+        # the book's convention, as in bpkit: ReLU'(0) = 0, i.e. Heaviside(z, 0). sympy.diff(Max(z, 0), z)
+        # returns Heaviside(z) (value 1/2 at the kink); relu_convention() rewrites that to Heaviside(z, 0).
+        return (lambda z: sp.Max(z, 0)), (lambda z: sp.Heaviside(z, 0))
     raise ValueError(f"unknown activation {name!r}; valid: 'f' (generic), 'sigmoid', 'tanh', 'identity', 'relu'")
 
 
@@ -84,7 +85,19 @@ def _name_derivatives(expr):
         return _partial(d.expr.func, k, len(d.expr.args))(*d.expr.args)
 
     expr = expr.replace(lambda e: isinstance(e, sp.Subs) and is_first_derivative(e.expr), from_subs)
-    return expr.replace(is_first_derivative, from_derivative)
+    return relu_convention(expr.replace(is_first_derivative, from_derivative))
+
+
+def relu_convention(expr):
+    """Rewrite every Heaviside step to the book's value 0 at the kink: ``Heaviside(z, 1/2)`` → ``Heaviside(z, 0)``.
+
+    ``sympy.diff(Max(z, 0), z)`` is ``Heaviside(z)``, which is ½ at ``z = 0``; ``bpkit``'s ReLU derivative is 0
+    there ({class}`~bpkit.activations.ReLU`). One convention everywhere: ReLU'(0) = 0.
+    """
+    if not hasattr(expr, "replace"):
+        return expr
+    return expr.replace(lambda e: isinstance(e, sp.Heaviside) and e.args[1:] != (0,),
+                        lambda e: sp.Heaviside(e.args[0], 0))
 
 
 def symbols_matrix(name, rows, cols, superscript=None):
@@ -424,7 +437,7 @@ class SymbolicNetwork:
                 X_l = self._cut_input(l)
                 _, Zs, As = self._forward_from(l, self.Zcut[l], X_l)
                 Lcut = self._loss_of(As[-1], Zs[-1])
-                by_diff = self.Zcut[l].applyfunc(lambda z: sp.diff(Lcut, z))
+                by_diff = self.Zcut[l].applyfunc(lambda z: relu_convention(sp.diff(Lcut, z)))
                 by_rec = self._recursion(l, Zs, As)[0]
                 syms = sorted((by_diff.free_symbols | by_rec.free_symbols), key=str)
                 f_diff = sp.lambdify(syms, by_diff, modules="numpy", cse=True)

@@ -35,12 +35,24 @@ def notebook(path: Path, replace: tuple[str, str] | None = None):
     return jupytext.reads(text, fmt="md:myst")
 
 
-def execute(path, replace=None, timeout=600):
-    """Execute every cell; return (ok, error message or '', seconds)."""
+def execute(path, replace=None, timeout=600, preamble=None, until=None):
+    """Execute every cell; return (ok, error message or '', seconds).
+
+    ``preamble``: source of a code cell run first (e.g. one that monkeypatches bpkit);
+    ``until``: a string of one code cell — the cells after the first cell containing it are dropped.
+    """
+    import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     nb = notebook(Path(path), replace)
+    if until is not None:
+        hits = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and until in c.source]
+        if not hits:
+            raise ValueError(f"{path}: no code cell contains {until!r}")
+        nb.cells = nb.cells[: hits[0] + 1]
+    if preamble is not None:
+        nb.cells.insert(0, nbformat.v4.new_code_cell(preamble))
     # run in the chapter's own folder, as the book build (myst-nb) does
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(Path(path).resolve().parent)}})
