@@ -108,7 +108,9 @@ def collect(folder: Path, chapter: str):
                 sub.notes.append(f"{chosen.relative_to(folder)}: misnamed (expected {student}/{chapter}.ipynb); "
                                  "graded anyway")
             sub.path = chosen
-        stamp = (folder / student / "timestamp.txt")
+        stamp = sub.path.parent / "timestamp.txt"
+        if not stamp.exists() or sub.path.parent == folder:
+            stamp = folder / student / "timestamp.txt"
         sub.submitted = _timestamp(stamp) if stamp.exists() else datetime.fromtimestamp(
             sub.path.stat().st_mtime, timezone.utc)
         subs[student] = sub
