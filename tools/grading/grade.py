@@ -100,7 +100,7 @@ def forbidden_uses(answer: str, rules: list[str]) -> list[str]:
             elif isinstance(node, ast.Name):
                 hit = node.id in words
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                hit = any(w in node.value for w in words)
+                hit = node.value in words or node.value.split(".")[0] in words - {"bp"}
             elif isinstance(node, ast.Import):
                 hit = any(a.name.split(".")[0] in words or (a.asname or "") in words for a in node.names)
             elif isinstance(node, ast.ImportFrom):
