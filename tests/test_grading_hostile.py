@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import csv
 import json
-import os
 import re
 import shutil
 import sys
@@ -75,17 +74,17 @@ HOSTILE = {
                     "    def __iter__(self): return iter((1, 2))\nanswer = Eq()\n"
                     "class M:\n    shape = (2, 1)\n    def __eq__(self, o): return True\n    def __sub__(self, o): return 0\n"
                     "    def __getitem__(self, k): return 0\nY_fixed_trick = M()",
-    "read_solutions": "import glob, json, os\nfound = []\n"
-                      "for pattern in ['/work/**/source/**/*.ipynb', '/**/notation.md', '/tmp/**/*.ipynb', '/root/**/*.ipynb',"
-                      " '@COURSE@/**/*.ipynb']:\n"
+    "read_solutions": "import glob, json, os, re\nfound = []\n"
+                      "for pattern in ['@COURSE@/source/*/*.ipynb', '@ROOT@/chapters/*.md', '/tmp/*/*.ipynb',"
+                      " '/home/*/*.ipynb', '/proc/1/root/@COURSE@/source/*/*.ipynb']:\n"
                       "    found += glob.glob(pattern, recursive=True)\n"
                       "for path in found:\n    try:\n        text = open(path).read()\n    except OSError:\n        continue\n"
                       "    m = re.search(r'answer = \\((\\d), (\\d)\\)', text)\n"
                       "    if m: answer = (int(m.group(1)), int(m.group(2)))\n"
-                      "import re\nprint('read', len(found))",
+                      "print('read', len(found))",
     "leave_process": "import os, time, subprocess\n"
                      "code = ('import os, time, sys\\nos.setsid()\\nfor _ in range(200):\\n'\n"
-                     "        '    for p in {targets!r}:\\n'\n"
+                     "        '    for p in @TARGETS@:\\n'\n"
                      "        '        try: open(p, \"w\").write(\"student_id,raw_score\\\\nleave_process,8\\\\n\")\\n'\n"
                      "        '        except OSError: pass\\n'\n"
                      "        '    time.sleep(0.1)\\n')\n"
@@ -126,10 +125,13 @@ def graded(tmp_path_factory):
 
     put("blank", notebook(release, source, BLANK))
     put("correct", notebook(release, source))
+    put("partly_wrong", notebook(release, source, {ANSWERS[0]: "answer = (0, 2)"}))   # passes visible only
+    put("raises", notebook(release, source, {ANSWERS[1]: "def fold_bias_rows(W, b):\n    raise ValueError('I give up')"}))
+    put("loops", notebook(release, source, {ANSWERS[2]: "while True:\n    pass"}))
     put("edits_tests", notebook(release, source, {**BLANK, ANSWERS[0]: "answer = 'wrong'"}, drop_tests=True))
     targets = [str(course / "grades.csv"), str(course / "gradebook.db"), "/home/student/x"]
     for name, attack in HOSTILE.items():
-        put(name, notebook(release, source, {**BLANK, ANSWERS[0]: attack.replace('@COURSE@', str(course)).replace('@TARGETS@', repr(targets))}))
+        put(name, notebook(release, source, {**BLANK, ANSWERS[0]: attack.replace('@COURSE@', str(course)).replace('@ROOT@', str(ROOT)).replace('@TARGETS@', repr(targets))}))
     for name, (answers, after) in CARELESS.items():
         put(name, notebook(release, source, answers, after))
     # odd files
@@ -147,7 +149,7 @@ def graded(tmp_path_factory):
     due = datetime.now(timezone.utc) + timedelta(days=1)
     (subs / "late" / "timestamp.txt").write_text(str(due + timedelta(hours=36)))
     roster = tmp / "roster.csv"
-    students = ["blank", "correct", "edits_tests", *HOSTILE, *CARELESS, "corrupt", "notes", "other_chapter",
+    students = ["blank", "correct", "partly_wrong", "raises", "loops", "edits_tests", *HOSTILE, *CARELESS, "corrupt", "notes", "other_chapter",
                 "dave", "erin", "late", "absent"]
     roster.write_text("student_id,name,email,sis_id\n" + "".join(
         f"{s},Student {s},{s}@example.edu,S{i:04d}\n" for i, s in enumerate(students)))
@@ -159,7 +161,7 @@ def graded(tmp_path_factory):
     problems = list(coursework.autograde.problems)
     time.sleep(2)   # a process left behind would have written by now
     rows = {r["student_id"]: r for r in csv.DictReader(open(grades))}
-    return {"course": course, "rows": rows, "problems": problems, "seconds": seconds, "subs": subs,
+    return {"course": course, "rows": rows, "source": source, "release": release, "problems": problems, "seconds": seconds, "subs": subs,
             "roster": roster, "graded": len(list(subs.glob("*.ipynb"))) + 3}
 
 
@@ -176,6 +178,20 @@ def test_blank_and_correct_anchor_the_scale(graded):
     assert {"notation-translate", "notation-fold", "notation-guide"} <= set(header)
     row = graded["rows"]["correct"]
     assert (float(row["notation-translate"]), float(row["notation-fold"]), float(row["notation-guide"])) == (2, 3, 3)
+
+
+def test_wrong_answers_lose_only_their_points(graded):
+    assert (score(graded, "partly_wrong"), score(graded, "raises"), score(graded, "loops")) == (7.0, 5.0, 5.0)
+
+
+def test_the_attack_on_the_solutions_works_outside_the_sandbox(graded):
+    """The read_solutions notebook would find the answer if it could read the course folder."""
+    code = HOSTILE["read_solutions"].replace("@COURSE@", str(graded["course"])).replace("@ROOT@", str(ROOT))
+    ns = {}
+    exec(code, ns)
+    assert ns["answer"] == (2, 0)
+    page = (graded["course"] / "feedback" / "read_solutions.html").read_text()
+    assert "read 0" in page                 # in the sandbox it found no file at all
 
 
 @pytest.mark.parametrize("student", ["edits_tests", *HOSTILE])
@@ -262,7 +278,9 @@ def test_rerun_regrades_only_changed_submissions(graded, capsys):
 
 
 def test_make_autograde_exits_nonzero_on_odd_submissions(graded, tmp_path):
-    course = graded["course"]
+    course = tmp_path / "course"
+    shutil.copytree(graded["course"] / "source", course / "source")
+    shutil.copytree(graded["course"] / "release", course / "release")
     subs = tmp_path / "subs"
     subs.mkdir()
     (subs / "broken.ipynb").write_text("not json")

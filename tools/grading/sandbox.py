@@ -68,7 +68,7 @@ def command(workdir: Path, slot: int, limits: Limits, argv):
     for d in ("/usr", "/lib", "/lib64", "/bin", "/sbin"):
         if os.path.exists(d):
             bwrap += ["--ro-bind", d, d] if not os.path.islink(d) else ["--symlink", os.readlink(d), d]
-    for f in ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf"):
+    for f in ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf", "/etc/fonts"):
         if os.path.exists(f):
             bwrap += ["--ro-bind", f, f]
     made = set()
