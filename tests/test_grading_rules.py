@@ -95,3 +95,29 @@ def test_the_books_own_solutions_obey_their_forbid_rules():
                 assert forbidden_uses(answer, FORBID.findall(cell.source)) == [], path.name
                 checked += 1
     assert checked >= 2
+
+
+def _cell(source, cid, nbgrader=None):
+    return {"cell_type": "code", "id": cid, "source": source, "metadata": {"nbgrader": nbgrader} if nbgrader else {},
+            "outputs": [], "execution_count": None}
+
+
+def test_the_plan_takes_chapter_cells_from_the_source_and_answers_from_the_student():
+    from grading.grade import plan
+    answer = {"solution": True, "grade": False, "grade_id": "q-answer"}
+    test = {"solution": False, "grade": True, "grade_id": "q-hidden", "points": 2}
+    source = {"cells": [_cell("x = 1", "c1"),
+                        _cell("### BEGIN SOLUTION\nanswer = x\n### END SOLUTION\n", "c2", answer),
+                        _cell("### BEGIN HIDDEN TESTS\n# grader: forbid sp.diff\nassert answer == 1\n"
+                              "### END HIDDEN TESTS\n", "c3", test)]}
+    student = {"cells": [_cell("x = 1000  # edited chapter cell", "c1"), _cell("answer = 7", "c2", answer),
+                         _cell("helper = 3", "new"), _cell("pass  # test edited", "c3", test)]}
+    items = plan(source, student)
+    assert [i[0] for i in items] == ["chapter", "answer", "added", "test"]
+    assert items[0][1] == "x = 1" and items[1][2] == "answer = 7" and items[1][4] == ["answer"]
+    assert "assert answer == 1" in items[3][2] and items[3][5] == ["sp.diff"] and items[3][3] == 2.0
+    # saved without cell ids (nbformat 4.4): the chapter's cells are recognised by their text
+    for c in student["cells"]:
+        c.pop("id")
+    student["cells"][0]["source"] = "x = 1"
+    assert [i[0] for i in plan(source, student)] == ["chapter", "answer", "added", "test"]

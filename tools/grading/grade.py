@@ -217,13 +217,17 @@ def plan(source_nb: dict, student_nb: dict):
         meta = nbgrader_meta(cell)
         if cell.get("cell_type") == "code" and meta.get("solution") and meta.get("grade_id"):
             answers.setdefault(meta["grade_id"], _src(cell))
-    source_ids = {c.get("id") for c in source_nb["cells"]}
+    source_ids = {c.get("id") for c in source_nb["cells"] if c.get("id")}
+    # a notebook saved without cell ids (nbformat < 4.5) is matched by the cells' text instead
+    source_text = {_src(c).strip(): c.get("id") for c in source_nb["cells"] if c.get("cell_type") == "code"}
     # cells the student added after a chapter cell (matched by its id), in the student's order
     added, anchor = {}, None
     for cell in student_nb.get("cells", []):
         meta = nbgrader_meta(cell)
         if cell.get("id") in source_ids or meta.get("grade_id"):
             anchor = meta.get("grade_id") or cell.get("id")
+        elif cell.get("cell_type") == "code" and _src(cell).strip() in source_text:
+            anchor = source_text[_src(cell).strip()]
         elif cell.get("cell_type") == "code" and _src(cell).strip():
             added.setdefault(anchor, []).append(_src(cell))
     items = [("added", s) for s in added.get(None, [])]

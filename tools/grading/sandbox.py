@@ -171,6 +171,11 @@ class Sandbox:
         """Kill everything the sandbox started and wait for it: no process of the student survives."""
         if self.proc.poll() is None:
             try:
+                self.send({"op": "quit"})
+                self.proc.wait(timeout=1)     # the notebook's process leaves; whatever it left is killed next
+            except (SandboxError, subprocess.TimeoutExpired):
+                pass
+            try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass

@@ -196,6 +196,9 @@ def _decode_sympy(data, make_function, depth):
         if name not in SYMPY_FUNCS:
             raise WireError(f"SymPy class {name} is not allowed")
         args = [decode(a, make_function, depth + 1) for a in _list(data["args"])]
+        if name == "Pow" and len(args) == 2 and all(getattr(a, "is_Number", False) for a in args) \
+                and abs(args[1]) > 10 ** 4:
+            raise WireError("a power of numbers with an exponent above 10⁴")
         cls = getattr(sp, name)
         try:
             return cls(*args)
