@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import os
 import re
 import shutil
 import sys
@@ -287,3 +288,30 @@ def test_make_autograde_exits_nonzero_on_odd_submissions(graded, tmp_path):
     with pytest.raises(SystemExit) as exit_:
         coursework.main(["autograde", CHAPTER, str(subs), "--course", str(course), "--timeout", "3"])
     assert exit_.value.code == 2
+
+
+def test_the_sandbox_leaves_no_process_behind(tmp_path):
+    """A process the notebook detaches (setsid, double fork) dies with the sandbox: it never writes the
+    file it waits to write into the student's own (host-visible) working directory."""
+    work = tmp_path / "work"
+    work.mkdir()
+    slot = 7
+    detach = ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+              "        time.sleep(1.5)\n        open('/home/student/late.txt', 'w').write('still here')\n"
+              "        os._exit(0)\n    os._exit(0)\nopen('/home/student/early.txt', 'w').write('ok')")
+    with sandbox.Sandbox(work, slot, sandbox.Limits(cell_timeout=5, wall=30)) as box:
+        box.request({"op": "cell", "index": 0, "source": detach, "names": [], "timeout": 5}, 5)
+        assert box.receive(20)["status"] == "ok"
+    time.sleep(2.5)
+    assert (work / "early.txt").exists() and not (work / "late.txt").exists()
+    if os.geteuid() == 0:
+        uid = sandbox.SANDBOX_UID + slot
+        left = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _uid(p) == uid]
+        assert not left, [(p / "cmdline").read_bytes() for p in left]
+
+
+def _uid(proc: Path):
+    try:
+        return proc.stat().st_uid
+    except OSError:
+        return None

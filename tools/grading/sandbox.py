@@ -83,7 +83,8 @@ def command(workdir: Path, slot: int, limits: Limits, argv):
               "--ro-bind", str(HERE / "runner.py"), "/opt/grader/runner.py",
               "--ro-bind", str(HERE / "wire.py"), "/opt/grader/wire.py",
               "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
-              "--bind", str(workdir), "/home/student", "--chdir", "/home/student"]
+              "--perms", "0755", "--dir", "/home", "--bind", str(workdir), "/home/student",
+              "--chdir", "/home/student"]
     env = {"HOME": "/tmp", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8",
            "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/mpl", "IPYTHONDIR": "/tmp/ipython",
            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
