@@ -156,7 +156,7 @@ class Proxy:
             if msg["op"] != "result" or msg.get("seq") != seq:
                 raise SandboxError("the notebook's process broke the protocol")
             if "error" in msg:
-                raise StudentError(f"your function {self.__name__} failed: {msg['error']}")
+                raise StudentError(self.__name__, str(msg["error"]))
             return wire.decode(msg.get("value"), self._function)
 
     def _function(self, key, name):
@@ -368,7 +368,11 @@ def grade(source_nb: dict, student_nb: dict, workdir: Path, slot=0, limits: Limi
                 broken = broken or str(exc)
                 result.message = f"your notebook's process stopped: {exc}"
             except StudentError as exc:
-                result.message = str(exc)
+                # for a hidden test, only the kind of error: the student's message could echo its inputs
+                function, error = exc.args
+                result.message = (f"your function {function} failed: {error}" if not hidden else
+                                  f"a hidden test failed: your function {function} raised "
+                                  f"{error.split(':')[0].strip()[:80]}")
             except AssertionError as exc:
                 result.message = ("a hidden test failed" if hidden else
                                   f"AssertionError: {exc}" if str(exc) else "an assertion failed")
