@@ -261,11 +261,14 @@ def run(chapter, source_nb: Path, submissions: Path, course: Path, roster: Path 
             else:
                 status[student] = "grading failed (the grader's process ended without a report)"
                 lines.append(f"! {student}: {status[student]}; 0 points")
-            if progress:
+            tty = sys.stderr.isatty()
+            if progress and (tty or done % 10 == 0 or done == len(jobs)):
                 rate = done / max(time.monotonic() - started, 1e-9) * 60
-                print(f"\rgraded {done}/{len(jobs)} ({len(subs) - len(jobs)} unchanged or unreadable) "
-                      f"{rate:.1f}/min", end="", file=sys.stderr, flush=True)
-    if progress and jobs:
+                bar = "#" * (20 * done // len(jobs))
+                print(("\r" if tty else "") + f"[{bar:<20}] graded {done}/{len(jobs)} "
+                      f"({len(subs) - len(jobs)} unchanged or unreadable), {rate:.1f}/min",
+                      end="" if tty else "\n", file=sys.stderr, flush=True)
+    if progress and jobs and sys.stderr.isatty():
         print(file=sys.stderr)
 
     # rows
