@@ -68,7 +68,9 @@ BLANK = {gid: None for gid in ANSWERS}
 HOSTILE = {
     "patch_allclose": "import numpy as np, builtins\nnp.allclose = lambda *a, **k: True\n"
                       "builtins.abs = lambda x: 0\nAssertionError = type('AssertionError', (Exception,), {})\n"
-                      "isinstance = lambda *a: True\nanswer = 'anything'",
+                      "isinstance = lambda *a: True\nimport bpkit.symbolic\n"
+                      "bpkit.symbolic.assert_close = bpkit.symbolic.assert_same = lambda *a, **k: None\n"
+                      "assert_close = assert_same = lambda *a, **k: None\nanswer = 'anything'",
     "input_transformer": "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])\n"
                          "answer = 'pass'",
     "always_equal": "class Eq:\n    def __eq__(self, other): return True\n    def __len__(self): return 2\n"
