@@ -121,3 +121,30 @@ def test_the_plan_takes_chapter_cells_from_the_source_and_answers_from_the_stude
         c.pop("id")
     student["cells"][0]["source"] = "x = 1"
     assert [i[0] for i in plan(source, student)] == ["chapter", "answer", "added", "test"]
+
+
+def test_collect_finds_each_students_notebook_and_says_what_was_odd(tmp_path):
+    from grading.batch import collect
+    import os
+    (tmp_path / "ann.ipynb").write_text("{}")                                   # flat
+    (tmp_path / "ben" / "notation").mkdir(parents=True)                         # nbgrader's collect layout
+    (tmp_path / "ben" / "notation" / "notation.ipynb").write_text("{}")
+    (tmp_path / "ben" / "notation" / "timestamp.txt").write_text("2026-03-01 10:00:00+00:00")
+    (tmp_path / "cat").mkdir()                                                   # two versions
+    for name, mtime in (("notation (2).ipynb", 100), ("notation.ipynb", 200)):
+        (tmp_path / "cat" / name).write_text("{}")
+        os.utime(tmp_path / "cat" / name, (mtime, mtime))
+    (tmp_path / "dan").mkdir()                                                   # two copies, newest by time
+    for name, mtime in (("a.ipynb", 300), ("b.ipynb", 100)):
+        (tmp_path / "dan" / name).write_text("{}")
+        os.utime(tmp_path / "dan" / name, (mtime, mtime))
+    (tmp_path / "eve.pdf").write_text("%PDF")
+    (tmp_path / "empty").mkdir()
+    subs, stray = collect(tmp_path, "notation")
+    assert subs["ann"].path.name == "ann.ipynb" and not subs["ann"].notes
+    assert subs["ben"].path.name == "notation.ipynb" and not subs["ben"].notes
+    assert subs["ben"].submitted.isoformat() == "2026-03-01T10:00:00+00:00"
+    assert subs["cat"].path.name == "notation (2).ipynb" and "2 notebooks" in subs["cat"].notes[0]
+    assert subs["dan"].path.name == "a.ipynb" and any("misnamed" in n for n in subs["dan"].notes)
+    assert subs["eve"].unreadable == "not a notebook" and subs["eve"].odd
+    assert stray == ["empty/: an empty folder, no submission"]
