@@ -87,14 +87,15 @@ lab: $(STAMP)
 
 # -- coursework (nbgrader) ----------------------------------------------------------------
 # make release CHAPTER=notation                      → coursework/notation/release/notation/notation.ipynb
-# make autograde CHAPTER=notation SUBMISSIONS=dir    → coursework/notation/grades.csv
+# make autograde CHAPTER=notation SUBMISSIONS=dir    → coursework/notation/grades.csv (+ canvas.csv, moodle.csv,
+#   feedback/, report.txt; exit 2 when a submission is odd); optional ROSTER= DUE= PENALTY= MAX_DAYS= WORKERS= TIMEOUT=
 release: $(STAMP)
 	@test -n "$(CHAPTER)" || { echo "usage: make release CHAPTER=<chapter>   e.g. make release CHAPTER=notation"; exit 2; }
 	$(BIN)/python tools/coursework.py release $(CHAPTER)
 
 autograde: $(STAMP)
-	@test -n "$(CHAPTER)" -a -n "$(SUBMISSIONS)" || { echo "usage: make autograde CHAPTER=<chapter> SUBMISSIONS=<folder of <student>.ipynb>"; exit 2; }
-	$(BIN)/python tools/coursework.py autograde $(CHAPTER) $(SUBMISSIONS)
+	@test -n "$(CHAPTER)" -a -n "$(SUBMISSIONS)" || { echo "usage: make autograde CHAPTER=<chapter> SUBMISSIONS=<folder of <student>.ipynb> [ROSTER=roster.csv] [DUE=2026-12-01T23:59] [PENALTY=10] [MAX_DAYS=7] [WORKERS=2] [TIMEOUT=60]"; exit 2; }
+	$(BIN)/python tools/coursework.py autograde $(CHAPTER) $(SUBMISSIONS) $(if $(ROSTER),--roster $(ROSTER)) $(if $(DUE),--due $(DUE)) $(if $(PENALTY),--penalty $(PENALTY)) $(if $(MAX_DAYS),--max-days $(MAX_DAYS)) $(if $(WORKERS),--workers $(WORKERS)) $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 # -- benchmarks: tables printed, JSON in benchmarks/results/, benchmarks/README.md rewritten from it -----
 bench: $(STAMP)

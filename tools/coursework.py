@@ -9,17 +9,17 @@ with ``### BEGIN SOLUTION``/``### END SOLUTION``, visible test cells, hidden tes
 BEGIN HIDDEN TESTS``).  ``release`` converts the chapter to a notebook with jupytext, rewrites its MyST
 into plain Markdown (solutions and their explanations removed), and runs ``nbgrader
 generate_assignment``.  ``autograde`` takes a folder of submitted notebooks — ``<student>.ipynb`` or
-``<student>/<chapter>.ipynb`` — runs ``nbgrader autograde`` on all of them (a cell that runs longer
-than the timeout is interrupted, a submission that raises or whose test cells were edited is graded
-like any other, and none stops the batch), and exports the grades as CSV.
+``<student>/<chapter>.ipynb`` — and grades each one with tools/grading: the student's cells run in a
+sandbox (bubblewrap, its own uid, CPU/memory/wall-clock limits, no network, no access to the course
+folder), the tests run in the grader's own process against the values received from it.  Odd
+submissions are reported (exit status 2); grades.csv has per-exercise columns, canvas.csv and
+moodle.csv are ready for an LMS, feedback/ has one HTML page per student.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -96,39 +96,36 @@ def release(chapter, course=None, timeout=CELL_TIMEOUT) -> Path:
     return released
 
 
-def collect(submissions: Path, chapter: str):
-    """{student: notebook path} from ``<student>.ipynb`` or ``<student>/<chapter>.ipynb`` files."""
-    found = {}
-    for path in sorted(Path(submissions).iterdir()):
-        if path.suffix == ".ipynb":
-            found[path.stem] = path
-        elif path.is_dir() and (path / f"{chapter}.ipynb").exists():
-            found[path.name] = path / f"{chapter}.ipynb"
-    if not found:
-        raise SystemExit(f"no submissions in {submissions}: expected <student>.ipynb or <student>/{chapter}.ipynb")
-    return found
+def autograde(chapter, submissions, course=None, roster=None, due=None, penalty=10.0, max_days=7.0,
+              workers=None, timeout=CELL_TIMEOUT, wall=900, memory_mb=2048, progress=True) -> Path:
+    """Grade every submission in a sandbox (tools/grading); write and return ``<course>/grades.csv``.
 
+    Also written: canvas.csv, moodle.csv, feedback/<student>.html, report.txt.  ``autograde.problems``
+    holds the report's lines about odd submissions after a run (the CLI exits 2 when there are any).
+    """
+    from grading import batch
+    from grading.sandbox import Limits
 
-def autograde(chapter, submissions, course=None) -> Path:
-    """Autograde every submission; write and return ``<course>/grades.csv``."""
     course = course_dir(chapter, course)
-    if not (course / "release" / chapter / f"{chapter}.ipynb").exists():
+    source = course / "source" / chapter / f"{chapter}.ipynb"
+    if not (course / "release" / chapter / f"{chapter}.ipynb").exists() or not source.exists():
         release(chapter, course)
-    for student, path in collect(Path(submissions), chapter).items():
-        target = course / "submitted" / student / chapter / f"{chapter}.ipynb"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, target)
-    result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", chapter, "--create", "--force"],
-                            cwd=course, capture_output=True, text=True)
-    (course / "autograde.log").write_text(result.stdout + result.stderr)
+    limits = Limits(cell_timeout=float(timeout), wall=float(wall), memory=int(memory_mb) * 1024 ** 2)
+    rows, lines, summary = batch.run(chapter, source, Path(submissions), course, roster=roster, due=due,
+                                     penalty=penalty, max_days=max_days, workers=workers, limits=limits,
+                                     progress=progress)
     grades = course / "grades.csv"
-    nbgrader(course, "export", f"--CsvExportPlugin.to={grades}")
-    print(f"grades of {len(collect(Path(submissions), chapter))} submissions: {grades}  (log: {course / 'autograde.log'})")
-    with open(grades) as f:
-        for row in csv.DictReader(f):
-            if row["assignment"] == chapter:
-                print(f"  {row['student_id']:>20}: {float(row['raw_score']):g} / {float(row['max_score']):g}")
+    print(summary)
+    for line in lines:
+        print("  " + line)
+    for row in rows:
+        print(f"  {row['student_id']:>20}: {row['score']:g} / {row['max_score']:g}  {row['status'][:70]}")
+    print(f"grades: {grades}  (LMS: canvas.csv, moodle.csv; feedback/; report.txt)")
+    autograde.problems = [line for line in lines if line.startswith(("!", "?"))]
     return grades
+
+
+autograde.problems = []
 
 
 def main(argv=None):
@@ -142,11 +139,25 @@ def main(argv=None):
     a.add_argument("chapter")
     a.add_argument("submissions")
     a.add_argument("--course")
+    a.add_argument("--roster", help="CSV with a student_id column (optional: name, email, sis_id, login_id, "
+                                    "section, due)")
+    a.add_argument("--due", help="due date, ISO 8601 (e.g. 2026-12-01T23:59+01:00)")
+    a.add_argument("--penalty", type=float, default=10.0, help="percent deducted per started day late")
+    a.add_argument("--max-days", type=float, default=7.0, help="days late after which no points are given")
+    a.add_argument("--workers", type=int, help="submissions graded at once (default: the machine's cores)")
+    a.add_argument("--timeout", type=float, default=CELL_TIMEOUT, help="seconds a cell may run")
+    a.add_argument("--wall", type=float, default=900, help="seconds a whole notebook may run")
+    a.add_argument("--memory-mb", type=int, default=2048, help="memory a notebook's process may use")
     args = parser.parse_args(argv)
     if args.command == "release":
         release(args.chapter, args.course, args.timeout)
     else:
-        autograde(args.chapter, args.submissions, args.course)
+        autograde(args.chapter, args.submissions, args.course, roster=args.roster, due=args.due,
+                  penalty=args.penalty, max_days=args.max_days, workers=args.workers, timeout=args.timeout,
+                  wall=args.wall, memory_mb=args.memory_mb)
+        if autograde.problems:
+            print(f"{len(autograde.problems)} submission problem(s): see report.txt", file=sys.stderr)
+            sys.exit(2)
 
 
 if __name__ == "__main__":
