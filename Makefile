@@ -60,10 +60,11 @@ book: $(STAMP)
 	@echo "$(INPUTS_HASH)" > _build/.inputs-hash
 	@echo "$(SITE_HASH)" > _build/.site-hash
 
-# Beyond Python: npm for the site's scripts (and Chromium for the tests), installed when missing with
-# root or sudo, else make stops with the one command to run (tools/system-deps.sh).
+# Beyond Python: npm for the site's scripts (and, for the tests, Chromium and the autograder's sandbox
+# bubblewrap), installed when missing with root or sudo, else make stops with the one command to run
+# (tools/system-deps.sh).
 system-deps:
-	@tools/system-deps.sh chromium npm
+	@tools/system-deps.sh chromium npm bubblewrap
 
 serve: system-deps-npm book
 	@echo ""

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # What `make serve` and `make test` need beyond Python, from Debian: Chromium (the browser tests drive
 # /usr/bin/chromium with Playwright) and Node/npm (the site serves MathJax, require.js and the widget
-# manager from npm).  Installs what is missing with apt-get as root or with passwordless sudo;
+# manager from npm); bubblewrap sandboxes student notebooks when coursework is autograded
+# (tools/grading/sandbox.py).  Installs what is missing with apt-get as root or with passwordless sudo;
 # otherwise stops at once and prints the one command to run.
 #
-#   tools/system-deps.sh [chromium] [npm]        (no argument: both)
+#   tools/system-deps.sh [chromium] [npm] [bubblewrap]   (no argument: chromium and npm)
 #   SYSTEM_DEPS_DRY_RUN=1 tools/system-deps.sh   print the apt-get command instead of running it
 #   CHROMIUM=/path/to/chromium                   where Chromium is looked for (default /usr/bin/chromium)
 set -euo pipefail
@@ -16,7 +17,8 @@ for dep in "${deps[@]}"; do
   case "$dep" in
     chromium) [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium) ;;
     npm) command -v npm > /dev/null 2>&1 || missing+=(nodejs npm) ;;
-    *) echo "tools/system-deps.sh: unknown dependency '$dep' (known: chromium, npm)" >&2; exit 2 ;;
+    bubblewrap) command -v bwrap > /dev/null 2>&1 || missing+=(bubblewrap) ;;
+    *) echo "tools/system-deps.sh: unknown dependency '$dep' (known: chromium, npm, bubblewrap)" >&2; exit 2 ;;
   esac
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
