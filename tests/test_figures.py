@@ -395,3 +395,39 @@ def test_a_vanished_figure_fails(tmp_path):
     assert any("no alt text" in p for p in report()), report()
     write(nb, page_html(GOOD_FIGURE))  # the image file is not where the page points
     assert any("missing or empty" in p for p in report()), report()
+
+
+def test_cached_notebooks_get_their_outputs_back(tmp_path):
+    """_ext/bpbook_notebooks.py: a page served from jupyter-cache, whose executed notebook myst-nb wrote
+    without outputs, gets the cached outputs (its figure) back; a page not in the cache is left alone."""
+    import sys
+    from types import SimpleNamespace
+
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    sys.path.insert(0, str(ROOT / "_ext"))
+    try:
+        from bpbook_notebooks import restore_cached_outputs
+    finally:
+        sys.path.remove(str(ROOT / "_ext"))
+    executed = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                 "language": "python"}})
+    executed.cells = [nbformat.v4.new_code_cell("draw()", execution_count=1, outputs=[nbformat.v4.new_output(
+        "display_data", data={"image/png": "iVBOR", "text/plain": "<Figure>"})])]
+    cache = get_cache(tmp_path / "cache")
+    cache.cache_notebook_bundle(CacheBundleIn(executed, uri=str(tmp_path / "page.md")), check_validity=False)
+    out = tmp_path / "jupyter_execute"
+    (out / "chapters").mkdir(parents=True)
+    bare = nbformat.from_dict(json.loads(nbformat.writes(executed)))
+    bare.cells[0].outputs, bare.cells[0].execution_count = [], None
+    nbformat.write(bare, out / "chapters" / "page.ipynb")
+    other = nbformat.from_dict(json.loads(nbformat.writes(bare)))
+    other.cells[0].source = "something_else()"
+    nbformat.write(other, out / "chapters" / "other.ipynb")
+    config = SimpleNamespace(execution_mode="cache", output_folder=str(out), execution_cache_path=str(tmp_path / "cache"))
+    for docname in ("chapters/page", "chapters/other"):
+        restore_cached_outputs(SimpleNamespace(env=SimpleNamespace(mystnb_config=config, docname=docname)), None)
+    assert images_in_notebook(json.loads((out / "chapters" / "page.ipynb").read_text())) == 1
+    assert images_in_notebook(json.loads((out / "chapters" / "other.ipynb").read_text())) == 0
