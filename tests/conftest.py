@@ -7,6 +7,13 @@ from pathlib import Path
 
 import pytest
 
+try:  # pytest's own process draws off screen; the kernels it starts choose their own (inline) backend
+    import matplotlib
+
+    matplotlib.use("Agg")  # not MPLBACKEND: an environment variable would reach those kernels too
+except ImportError:
+    pass
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 

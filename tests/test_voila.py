@@ -3,6 +3,7 @@ a slider with the keyboard, and the gradient it displays must become bpkit's gra
 
 from __future__ import annotations
 
+import os
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import pytest
 import bpkit as bp
 from browser import artifact, chromium, free_port, goto_when_up, server_process, skip_browser
 from chapter_tools import ROOT, notebook
+from test_figures import figures_in_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(skip_browser(), reason="BPBOOK_SKIP_BROWSER=1")]
 
@@ -26,7 +28,9 @@ def voila(tmp_path):
     port = free_port()
     args = ["voila", str(path), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", "--ServerApp.ip=127.0.0.1",
             "--show_tracebacks=True"]
-    with server_process(args, tmp_path / "voila.log", cwd=tmp_path) as proc:
+    # the kernel picks its own backend (inline): an MPLBACKEND from the caller would hide the figures
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    with server_process(args, tmp_path / "voila.log", cwd=tmp_path, env=env) as proc:
         yield f"http://127.0.0.1:{port}/", tmp_path / "voila.log", proc
 
 
@@ -42,6 +46,9 @@ def test_slider_moves_the_gradient_to_the_right_value(voila):
         page.wait_for_selector(".widget-slider .noUi-handle", timeout=240_000)
         page.wait_for_selector(f'td[data-name="{GRAD}"]', timeout=60_000)
         page.screenshot(path=str(artifact("voila", f"{CHAPTER}-before.png")), full_page=True)
+        # the chapter's matplotlib figure (diverge and gather) is shown too, as a decoded picture
+        figures = page.evaluate("""() => Array.from(document.querySelectorAll('.jp-RenderedImage img'))
+            .filter(img => !img.closest('.jupyter-widgets')).map(img => img.complete && img.naturalWidth > 50)""")
         before = cell_text(page, GRAD)
         handle = page.locator(".widget-slider .noUi-handle").first
         readout = page.locator(".widget-slider .widget-readout").first
@@ -57,6 +64,8 @@ def test_slider_moves_the_gradient_to_the_right_value(voila):
         page.screenshot(path=str(artifact("voila", f"{CHAPTER}-after.png")), full_page=True)
         assert not ctx.blocked or all("127.0.0.1" not in u for u in ctx.blocked)
 
+    drawn = sum(c.figures for c in figures_in_source(ROOT / "chapters" / f"{CHAPTER}.md"))
+    assert drawn >= 1 and figures == [True] * drawn, f"Voila shows {figures} (loaded or not); the chapter draws {drawn}"
     assert value_after > value_before, (value_before, value_after)
     # the same explorer in this process, moved to the same value: the numbers bpkit computes
     W = pytest.importorskip("bpkit.widgets")
