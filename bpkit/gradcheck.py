@@ -56,7 +56,7 @@ def numerical_grads(net, X, T, loss="mse", l2=0.0, eps=1e-6):
     Returns ``{name: array}`` with the same keys and shapes as
     ``net.loss_and_grads``.  Each parameter entry is nudged in place and
     restored, so the network is unchanged afterwards.  ``eps`` is the step for a float64
-    network; a float32 network uses a step about 800 times larger (see :func:`gradcheck`).
+    network; a float32 network uses a step about 800 times larger (see :func:`~bpkit.gradcheck.gradcheck`).
     """
     eps = _validate.real_scalar(eps, "eps (the finite-difference step)", positive=True)
     _, sides, step = _one_sided(net, X, T, loss, l2, eps)
@@ -107,7 +107,7 @@ def relative_error(a, b, floor=1e-12):
 
 
 class GradcheckResult(float):
-    """The relative error of :func:`gradcheck` (a float, as before), with the details.
+    """The relative error of :func:`~bpkit.gradcheck.gradcheck` (a float, as before), with the details.
 
     * ``ok`` — the error is below ``tol`` (1e-6 for float64, 2e-2 for float32);
     * ``worst`` — ``(name, index)`` of the entry with the largest error;
@@ -132,7 +132,7 @@ class GradcheckResult(float):
 
 
 def gradcheck(net, X, T, loss="mse", l2=0.0, eps=1e-6):
-    """Max relative error between ``net.loss_and_grads`` and central differences, as a :class:`GradcheckResult`.
+    """Max relative error between ``net.loss_and_grads`` and central differences, as a :class:`~bpkit.gradcheck.GradcheckResult`.
 
     The error is ``max |analytic − numeric|`` over every parameter entry,
     divided by the largest gradient entry of the whole network (at least

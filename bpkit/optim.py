@@ -15,7 +15,7 @@ def sgd_step(net, grads, lr):
     ``grads`` is the dict returned by ``net.loss_and_grads`` (name → array of the
     parameter's shape); ``lr`` is the learning rate η > 0.  Every parameter of
     the network must have a gradient.  ``lr`` must be finite, > 0 and at most
-    :data:`bpkit._validate.MAX_LR` (1e4).  Raises ValueError, and leaves the network
+    ``bpkit._validate.MAX_LR`` (1e4).  Raises ValueError, and leaves the network
     unchanged, if a step would produce a non-finite parameter (divergence).
     """
     lr = _validate.learning_rate(lr)
