@@ -6,6 +6,7 @@ what arrived, so that a student never has to read a traceback from inside NumPy.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -73,6 +74,16 @@ def all_finite(arr: np.ndarray) -> bool:
         if np.isfinite(arr.sum()):
             return True
     return bool(np.isfinite(arr).all())
+
+
+def sum_finite(arr: np.ndarray) -> bool:
+    """:func:`all_finite` by one reduction, for callers already inside ``np.errstate(over="ignore",
+    invalid="ignore")`` (the sum is finite exactly when every entry is, unless the sum overflows: then
+    the entries are scanned)."""
+    return math.isfinite(_add_reduce(arr, axis=None)) or bool(np.isfinite(arr).all())
+
+
+_add_reduce = np.add.reduce  # ndarray.sum without its Python-level wrapper
 
 
 def _text(where) -> str:

@@ -153,7 +153,8 @@ class Dense(_LastCall):
             A = _validate.batch(A, "the input", self.n_in, self.dtype, lambda: self.where)
             ctx = self.last = Context()
         else:
-            ctx = _context(self, ctx)
+            if type(ctx) is not Context:
+                ctx = _context(self, ctx)
             A = self._check_input(A)
         self._check_parameters()
         ctx.input = A
@@ -180,7 +181,7 @@ class Dense(_LastCall):
             dA = _validate.numeric_array(dA, "dA")
             if dA.shape != ctx.A.shape:
                 raise ValueError(f"{self.where}: dA must have the output's shape {ctx.A.shape}; got {dA.shape}")
-        else:
+        elif type(ctx) is not Context:
             ctx = _context(self, ctx)
         if given_delta:
             delta = dA

@@ -29,6 +29,21 @@ from .registry import implements
 from .regularization import l2_grad, l2_penalty
 
 
+class _Where:
+    """``"layer 2 (Dense 4→1, sigmoid)"``, built only when a message uses it."""
+
+    __slots__ = ("net", "i")
+
+    def __init__(self, net, i):
+        self.net, self.i = net, i
+
+    def __str__(self):
+        return self.net.where(self.i)
+
+    def __format__(self, spec):
+        return format(str(self), spec)
+
+
 class Sequential:
     """Layers applied one after the other.  ``layers[i].n_out`` must equal ``layers[i+1].n_in``.
 
@@ -63,6 +78,8 @@ class Sequential:
         #: position -> the position whose name its parameters carry (itself, or the first use of a shared layer)
         self.owner = [first[id(layer)] for layer in layers]
         # bpkit's layers may write δ over the ∂L/∂A they are given (it is not read again): no new array
+        self._prefix = [f"{owner}." for owner in self.owner]
+        self._n_parameters = len(self.parameters())
         self._backward_kw = [{"overwrite": True} if getattr(layer, "may_overwrite", False) else {} for layer in layers]
         self.loss_value = None
         self._last = None
@@ -175,11 +192,12 @@ class Sequential:
         loss = get_loss(loss)
         l2 = _validate.real_scalar(l2, "l2 (the penalty λ)", nonnegative=True)
         last = len(self.layers) - 1
-        check_output_layer(loss, self.layers[last], self.where(last))
+        where = _Where(self, last)  # the message text is only built for an error
+        check_output_layer(loss, self.layers[last], where)
         X = self._check_X(X)
         T = _validate.targets(T, X.shape[0], self.layers[last].n_out, self.dtype,
-                              lambda: f"the network's last {self.where(last)}")
-        loss.check_targets(T, self.where(last))
+                              lambda: f"the network's last {where}")
+        loss.check_targets(T, where)
         return X, T, loss, l2
 
     def _penalised(self):
@@ -226,35 +244,38 @@ class Sequential:
             penalised = self._penalised() if l2 else ()
             if l2:
                 value += l2_penalty((p for _, _, p in penalised), l2)
-        if not np.isfinite(value):
-            raise self._non_finite(X, f"the loss ({value})")
-        grads = {}
-        for i in range(last, -1, -1):  # a shared layer's gradient: the sum over its positions
-            owner = self.owner[i]
-            for name, g in ctxs[i].grads.items():
-                key = f"{owner}.{name}"
-                grads[key] = g if key not in grads else grads[key] + g
-        for i, name, p in penalised:
-            key = f"{i}.{name}"
-            grads[key] = grads[key] + l2_grad(p, l2)
-        for i, layer in enumerate(layers):
-            if self.owner[i] != i:
-                continue
-            for name, _ in layer.parameters():
+            if not np.isfinite(value):
+                raise self._non_finite(X, f"the loss ({value})")
+            grads = {}
+            prefix = self._prefix
+            for i, ctx in enumerate(ctxs):  # a shared layer's gradient: the sum over its positions
+                for name, g in ctx.grads.items():
+                    key = prefix[i] + name
+                    grads[key] = grads[key] + g if key in grads else g
+            for i, name, p in penalised:
                 key = f"{i}.{name}"
-                if key not in grads:
-                    raise TypeError(f"{self.where(i)}: backward() gave no gradient for parameter {name!r} in ctx.grads")
-                if not _validate.all_finite(grads[key]):
+                grads[key] = grads[key] + l2_grad(p, l2)
+            if len(grads) != self._n_parameters:
+                self._missing_gradients(grads)
+            for key, g in grads.items():
+                if not _validate.sum_finite(g):
+                    i = int(key.split(".", 1)[0])
                     raise NonFiniteError(
                         f"the gradient of {key} in {self.where(i)} is not finite "
-                        f"({_validate.first_bad(grads[key])}) although the loss is ({value}): the backward "
+                        f"({_validate.first_bad(g)}) although the loss is ({value}): the backward "
                         f"pass overflowed (weights, inputs or targets too large for {self.dtype})"
                     )
-        ordered = {f"{i}.{name}": grads[f"{i}.{name}"] for i, layer in enumerate(layers) if self.owner[i] == i
-                   for name, _ in layer.parameters()}
         self.show(ctxs)
         self.loss_value = value
-        return value, ordered
+        return value, grads
+
+    def _missing_gradients(self, grads):
+        for name, _ in self.parameters():
+            if name not in grads:
+                i = int(name.split(".", 1)[0])
+                raise TypeError(f"{self.where(i)}: backward() gave no gradient for parameter "
+                                f"{name.split('.', 1)[1]!r} in ctx.grads")
+        raise TypeError(f"backward() gave gradients for unknown parameters: {sorted(set(grads) - set(dict(self.parameters())))}")
 
 
 def mlp(sizes, activation="sigmoid", output_activation=None, residual=False, seed=0, dtype=np.float64):

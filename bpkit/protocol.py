@@ -110,7 +110,7 @@ def describe(layer) -> str:
     return d() if callable(d) else f"{type(layer).__name__} {layer.n_in}→{layer.n_out}"
 
 
-def check_output_layer(loss, layer, where: str) -> None:
+def check_output_layer(loss, layer, where) -> None:
     """The one place for the output-activation rule: a fused loss needs its matching output activation.
 
     ``bce`` is fused with a sigmoid output and ``softmax_ce`` with an identity output (logits): their δ
@@ -121,6 +121,9 @@ def check_output_layer(loss, layer, where: str) -> None:
     if requires is None:
         return
     has = getattr(layer, "output_activation", None)
+    if has == requires:
+        return
+    where = where() if callable(where) else where
     if has is None:
         raise ValueError(
             f"loss {loss.name!r} is fused with a {requires!r} output: δ = (A − T)/m needs an output A = "
