@@ -91,6 +91,7 @@ def released_book(tmp_path_factory):
     return course / "release" / "book"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_released_notebook_has_no_solution_and_no_hidden_test(released_book, chapter):
     text = (released_book / f"{chapter}.ipynb").read_text()
@@ -113,6 +114,7 @@ def _solution(source_nb, grade_id):
     raise KeyError(grade_id)
 
 
+@pytest.mark.slow
 def test_a_batch_of_submissions_is_graded_to_the_end(tmp_path):
     course = tmp_path / "course"
     released = coursework.release("notation", course, timeout=15)
@@ -159,6 +161,7 @@ def test_a_batch_of_submissions_is_graded_to_the_end(tmp_path):
     assert any(o.get("ename") == "AssertionError" for o in visible.outputs)
 
 
+@pytest.mark.slow
 def test_make_targets_print_usage_without_arguments():
     for target in ("release", "autograde"):
         result = subprocess.run(["make", "-s", "-C", str(ROOT), target, "BIN=" + str(Path(sys.executable).parent),
