@@ -179,6 +179,3 @@ def gradcheck(net, X, T, loss="mse", l2=0.0, eps=1e-6):
     return GradcheckResult(error, ok=error <= tol and kink_error <= kink_tol, tol=tol, worst=worst, kinks=kinks,
                            kink_error=kink_error, kink_tol=kink_tol, step=step, dtype=np.dtype(net.dtype).name)
 
-
-def _flat(grads):
-    return np.concatenate([np.asarray(g, dtype=np.float64).ravel() for g in grads.values()])
