@@ -110,7 +110,7 @@ bench: $(STAMP)
 	cd benchmarks && ../$(BIN)/python report.py
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not book and not browser"
+	$(BIN)/python -m pytest -m "not book and not browser and not slow"
 
 constraints: $(STAMP)
 	( echo "# Every package the pinned requirements resolve to on Python 3.11 (pip freeze of a fresh .venv)."; \
