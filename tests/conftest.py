@@ -24,3 +24,10 @@ def site() -> Path:
     if not (SITE / "chapters" / "notation.html").exists():
         subprocess.run(["make", "-C", str(ROOT), "book"], check=True)
     return SITE
+
+
+def pytest_collection_modifyitems(items):
+    """A test that reads the built site is a `book` test (``make test-fast`` leaves it out)."""
+    for item in items:
+        if "site" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.book)
