@@ -59,6 +59,8 @@ MARKUP = [
     ('data-mode="light" title="Light"', 'data-mode="light" aria-hidden="true"'),
     ('data-mode="dark"  title="Dark"', 'data-mode="dark" aria-hidden="true"'),
     ('data-mode="auto"  title="System Settings"', 'data-mode="auto" aria-hidden="true"'),
+    # sphinx-togglebutton names its summary "Toggle hidden content" while it shows "Show code cell source"
+    ('<summary aria-label="Toggle hidden content">', "<summary>"),
     # a role="list" whose entries hold backlinks (aria-required-children): a plain container
     ('<div role="list" class="citation-list">', '<div class="citation-list">'),
 ]
@@ -79,4 +81,6 @@ def fix_markup(app, exception):
 def setup(app):
     app.connect("html-page-context", live_links, priority=950)  # after the theme's and bpbook_site's buttons
     app.connect("build-finished", fix_markup)
+    # _assets/ is a static path: wide formulas and tables become keyboard-scrollable
+    app.add_js_file("bpbook-a11y.js", loading_method="defer")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
