@@ -3,6 +3,8 @@ a slider with the keyboard, and the gradient it displays must become bpkit's gra
 
 from __future__ import annotations
 
+import re
+
 
 import numpy as np
 import pytest
@@ -42,7 +44,8 @@ LAYOUT = """() => {
   const buttons = [...ex.querySelectorAll('button')];
   return {sideways: document.documentElement.scrollWidth - W,
           clipped: inside.filter(e => e.getBoundingClientRect().right > W + 1).slice(0, 5).map(e => e.className),
-          scrollers: inside.filter(scrolls).slice(0, 5).map(e => e.className),
+          scrollers: inside.filter(scrolls).slice(0, 5).map(e => [e.className, e.scrollWidth, e.clientWidth, e.scrollHeight,
+              e.clientHeight, [...e.children].map(c => c.className.slice(0, 40) + ':' + Math.round(c.getBoundingClientRect().width))]),
           figure_bottom: figure.bottom, controls_top: controls.top,
           buttons: buttons.length, unnamed_buttons: buttons.filter(b => !(b.innerText || b.getAttribute('aria-label') || '').trim()).length};
 }"""
@@ -61,8 +64,8 @@ def test_slider_moves_the_gradient_to_the_right_value(voila):
         page.wait_for_selector(f'td[data-name="{GRAD}"]', timeout=60_000)
         page.screenshot(path=str(artifact("voila", f"{CHAPTER}-before.png")), full_page=True)
         before = cell_text(page, GRAD)
-        handle = page.locator(".widget-slider .noUi-handle").first
-        readout = page.locator(".widget-slider .widget-readout").first
+        x1 = page.locator(".widget-slider").filter(has=page.locator(".widget-label", has_text=re.compile("^x₁$"))).first
+        handle, readout = x1.locator(".noUi-handle"), x1.locator(".widget-readout")
         value_before = float(readout.inner_text())
         handle.focus()
         page.keyboard.press("ArrowRight")
@@ -101,7 +104,7 @@ def test_slider_moves_the_gradient_to_the_right_value(voila):
     # the same explorer in this process, moved to the same value: the numbers bpkit computes
     W = pytest.importorskip("bpkit.widgets")
     ex = W.NetworkExplorer((2, 2, 2, 1))
-    assert ex.sliders["x[0]"].value == pytest.approx(value_before, abs=1e-9), "the page's first slider is x₁"
+    assert ex.sliders["x[0]"].value == pytest.approx(value_before, abs=1e-9), "the slider labelled x₁ is x[0]"
     ex.set("x[0]", value_after)
     assert f"{shown:+.5f}" == f"{ex.grads['2.W'][0, 0]:+.5f}"
     assert shown_delta == pytest.approx(ex.net.deltas[0][0, 0], abs=6e-6)
