@@ -41,18 +41,19 @@ class Snapshot:
     def static_html(self):
         import base64
 
+        settings = self.static_settings()
+        listed = ", with the settings listed below" if settings else ""
         parts = [
             '<div class="bp-widget-static-box">',
             f'<p class="bp-widget-static-note"><strong>A picture of the {html.escape(self.title)}.</strong> '
-            "Without a running Python kernel nothing here can move: this is the explorer as it starts, with the "
-            f'settings listed below. <a class="bp-open-live" href="{LIVE_HREF}">Open this chapter live</a> '
+            f"Without a running Python kernel nothing here can move: this is the explorer as it starts{listed}. "
+            f'<a class="bp-open-live" href="{LIVE_HREF}">Open this chapter live</a> '
             "(Binder) to move its controls, or run <code>make lab</code> on your machine.</p>",
         ]
         for image, alt in self.static_figures():
             mime = "image/jpeg" if image.format == "jpeg" else "image/png"
             data = base64.b64encode(image.widget.value).decode("ascii")
             parts.append(f'<img class="bp-widget-static" src="data:{mime};base64,{data}" alt="{html.escape(alt)}">')
-        settings = self.static_settings()
         if settings:
             rows = [[name, value] for name, value in settings]
             parts.append('<div class="bp-widget-static-settings">'
