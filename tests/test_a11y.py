@@ -115,7 +115,8 @@ async def _survey(site, base):
                         for i, box in enumerate(await page.locator(".bp-widget-static-box").all()):
                             await box.screenshot(path=str(artifact("screenshots", width, f"{shot}-explorer{i + 1}.png")))
                         r = await page.evaluate(MEASURE)
-                        found = await page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)
+                        found = await page.evaluate(  # resultTypes: no CSS selectors built for every passing node (faster)
+                            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", TAGS)
                         r.update(axe=_summary(found["violations"]), mode=mode, seconds=round(time.perf_counter() - t0, 1))
                         results[(path, width)] = r
                     await page.close()
