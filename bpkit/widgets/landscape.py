@@ -9,7 +9,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from .._validate import NonFiniteError
-from ._common import fmt, hint
+from ._common import Snapshot, fmt
 from ._render import FigureImage, new_figure
 from .explorer import param_label
 
@@ -41,7 +41,7 @@ def grid_loss(net, X, T, loss, key_a, values_a, key_b, values_b):
     return values
 
 
-class LossLandscape(widgets.VBox):
+class LossLandscape(Snapshot, widgets.VBox):
     """The loss over parameters ``a`` and ``b`` of an explorer's network, with −∇ at the current point.
 
     It follows the explorer: moving ``a`` or ``b`` moves the point; moving any other slider changes
@@ -67,10 +67,23 @@ class LossLandscape(widgets.VBox):
                                    cmap="viridis", aspect="auto", interpolation="nearest", zorder=1)
         self.image.animate(self.heat)
         self.image._animated.insert(0, self.image._animated.pop())  # draw the image under the point and arrow
-        super().__init__([hint(), self.image.widget, self.label])
+        super().__init__([self.image.widget, self.label])
         self.add_class("bp-landscape")
         explorer.on_change(self.update)
         self.update(explorer)
+
+    title = "loss landscape"
+    sliders = {}  # its controls are the explorer's
+
+    def static_figures(self):
+        va, vb = self.explorer.sliders[self.a].value, self.explorer.sliders[self.b].value
+        a, b = param_label(self.a), param_label(self.b)
+        return [(self.image, f"Heat map of the loss over {a} (across) and {b} (up), the other parameters fixed, "
+                             f"from low (dark blue) to high (yellow); a black point at ({va:.2f}, {vb:.2f}) with an "
+                             "arrow along the negative gradient, pointing downhill.")]
+
+    def static_tables(self):
+        return [self.label.value]
 
     def _other_parameters(self):
         return tuple(float(s.value) for key, s in self.explorer.sliders.items() if key not in (self.a, self.b))
