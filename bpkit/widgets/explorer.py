@@ -13,6 +13,7 @@ from ..optim import sgd_step
 from ._common import fmt, hint, slider, snap, table
 from ._render import FigureImage, new_figure
 from .network_view import NetworkDrawing, node_name
+from .state import SliderState
 
 SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -56,7 +57,7 @@ class NetworkExplorer(widgets.VBox):
         else:
             self.X = snap(x if x is not None else rng.uniform(0.2, 0.9, sizes[0])).reshape(1, -1)
             self.T = snap(t if t is not None else rng.uniform(0.1, 0.9, sizes[-1])).reshape(1, -1)
-        self._quiet = False
+        self.state = SliderState(self)  # the network holds the numbers; each slider shows one of them
         self._listeners = []
         self.sliders = {}
         groups = []
@@ -115,20 +116,12 @@ class NetworkExplorer(widgets.VBox):
 
     # -- reading and writing the sliders -------------------------------------------------------
     def _on_slider(self, change):
-        if self._quiet:
+        """A slider moved: write its one float (never the other sliders' values) and update."""
+        if self.state.quiet:
             return
-        self._read_sliders()
-        self.refresh()
-
-    def _read_sliders(self):
-        for key, s in self.sliders.items():
-            m = re.fullmatch(r"([xt])\[(\d+)\]", key)
-            if m:
-                (self.X if m.group(1) == "x" else self.T)[0, int(m.group(2))] = s.value
-                continue
-            layer, kind, idx = re.fullmatch(r"(\d+)\.([Wb])\[([\d,]+)\]", key).groups()
-            target = self.net.layers[int(layer)].W if kind == "W" else self.net.layers[int(layer)].b
-            target[tuple(int(i) for i in idx.split(","))] = s.value
+        key = next(k for k, s in self.sliders.items() if s is change["owner"])
+        if self.state.write(key, float(change["new"])):
+            self.refresh()
 
     def set(self, key, value):
         """Move one slider (as a reader would); the explorer updates."""
@@ -172,16 +165,7 @@ class NetworkExplorer(widgets.VBox):
             _, grads = self.net.loss_and_grads(self.X, self.T, loss=self.loss_name)
             sgd_step(self.net, grads, self.lr.value)
             self.history.append(self.net.loss(self.X, self.T, loss=self.loss_name))
-        self._quiet = True
-        try:
-            for key, s in self.sliders.items():
-                if not key[0] in "xt":
-                    layer, kind, idx = re.fullmatch(r"(\d+)\.([Wb])\[([\d,]+)\]", key).groups()
-                    arr = self.net.layers[int(layer)].W if kind == "W" else self.net.layers[int(layer)].b
-                    value = float(arr[tuple(int(i) for i in idx.split(","))])
-                    s.value = min(max(value, s.min), s.max)
-        finally:
-            self._quiet = False
+        self.state.show_all()  # the sliders show the new floats (ranges grow past ±3); nothing is read back
         self.refresh()
         self._draw_history()
 
