@@ -18,6 +18,7 @@ from .chapters import (BatchExplorer, ChainExplorer, DepthExplorer, ForwardExplo
                        RegularizationExplorer)
 from .explorer import NetworkExplorer
 from .landscape import LossLandscape
+from .sweep import BackpropSweep
 
-__all__ = ["BatchExplorer", "ChainExplorer", "DepthExplorer", "ForwardExplorer", "LossLandscape",
+__all__ = ["BackpropSweep", "BatchExplorer", "ChainExplorer", "DepthExplorer", "ForwardExplorer", "LossLandscape",
            "NetworkExplorer", "OutputDeltaExplorer", "RegularizationExplorer"]
