@@ -17,8 +17,9 @@ except ImportError as err:  # pragma: no cover
 from .chapters import (BatchExplorer, ChainExplorer, DepthExplorer, ForwardExplorer, OutputDeltaExplorer,
                        RegularizationExplorer)
 from .explorer import NetworkExplorer
+from .descent import DescentLandscape
 from .landscape import LossLandscape
 from .sweep import BackpropSweep
 
-__all__ = ["BackpropSweep", "BatchExplorer", "ChainExplorer", "DepthExplorer", "ForwardExplorer", "LossLandscape",
+__all__ = ["BackpropSweep", "BatchExplorer", "ChainExplorer", "DescentLandscape", "DepthExplorer", "ForwardExplorer", "LossLandscape",
            "NetworkExplorer", "OutputDeltaExplorer", "RegularizationExplorer"]

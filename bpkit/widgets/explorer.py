@@ -59,6 +59,7 @@ class NetworkExplorer(widgets.VBox):
             self.T = snap(t if t is not None else rng.uniform(0.1, 0.9, sizes[-1])).reshape(1, -1)
         self.state = SliderState(self)  # the network holds the numbers; each slider shows one of them
         self._listeners = []
+        self.step_listeners = []  # fn(explorer) after every single gradient step (the landscape's trail)
         self.sliders = {}
         groups = []
         if not self.fixed_data:
@@ -164,6 +165,8 @@ class NetworkExplorer(widgets.VBox):
         for _ in range(n):
             _, grads = self.net.loss_and_grads(self.X, self.T, loss=self.loss_name)
             sgd_step(self.net, grads, self.lr.value)
+            for listener in self.step_listeners:
+                listener(self)
             self.history.append(self.net.loss(self.X, self.T, loss=self.loss_name))
         self.state.show_all()  # the sliders show the new floats (ranges grow past ±3); nothing is read back
         self.refresh()
