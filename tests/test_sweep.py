@@ -143,6 +143,13 @@ def test_one_colour_scale_and_the_log_option_show_vanishing_delta():
     assert "largest |δ| by layer" in sw.scale.value
 
 
+def test_start_at_a_stage():
+    assert W.BackpropSweep(sizes=(2, 2, 2, 1), start="hidden").stage == ("hidden", 1)
+    assert W.BackpropSweep(sizes=(2, 2, 1), start="output").stage == ("output",)
+    with pytest.raises(ValueError, match="start must be"):
+        W.BackpropSweep(sizes=(2, 2, 1), start="hiden")
+
+
 def test_bad_loss_is_a_clear_error():
     ex = W.NetworkExplorer((2, 2, 2))
     ex.loss_name = "softmax_ce"

@@ -21,5 +21,5 @@ from .descent import DescentLandscape
 from .landscape import LossLandscape
 from .sweep import BackpropSweep
 
-__all__ = ["BackpropSweep", "BatchExplorer", "ChainExplorer", "DescentLandscape", "DepthExplorer", "ForwardExplorer", "LossLandscape",
-           "NetworkExplorer", "OutputDeltaExplorer", "RegularizationExplorer"]
+__all__ = ["BackpropSweep", "BatchExplorer", "ChainExplorer", "DepthExplorer", "DescentLandscape", "ForwardExplorer",
+           "LossLandscape", "NetworkExplorer", "OutputDeltaExplorer", "RegularizationExplorer"]

@@ -209,9 +209,11 @@ class BackpropSweep(widgets.VBox):
         made from ``sizes`` and the keyword arguments and shown above the sweep.
     sample : which row of the explorer's data the sweep follows (its own loss, m = 1).
     log : start with the logarithmic colour scale.
+    start : the stage shown first: its index, or a kind ("forward", "output", "hidden", "grad") for the
+        first stage of that kind (the static website shows this stage).
     """
 
-    def __init__(self, explorer=None, sizes=(2, 2, 1), sample=0, log=False, **explorer_kwargs):
+    def __init__(self, explorer=None, sizes=(2, 2, 1), sample=0, log=False, start=0, **explorer_kwargs):
         from .explorer import NetworkExplorer
 
         if explorer is None:
@@ -226,7 +228,12 @@ class BackpropSweep(widgets.VBox):
         self.net = copy.deepcopy(explorer.net)
         self.sizes = list(explorer.sizes)
         self.stages = stages(len(self.sizes) - 1)
-        self.index = 0
+        kinds = [st[0] for st in self.stages]
+        if isinstance(start, str):
+            if start not in kinds:
+                raise ValueError(f"start must be a stage index or one of {sorted(set(kinds))}; got {start!r}")
+            start = kinds.index(start)
+        self.index = min(max(int(start), 0), len(self.stages) - 1)
         self.drawing = SweepDrawing(self.sizes)
         self.back_button = widgets.Button(description="back", icon="step-backward", layout=widgets.Layout(width="90px"))
         self.next_button = widgets.Button(description="next stage", icon="step-forward", layout=widgets.Layout(width="130px"))
