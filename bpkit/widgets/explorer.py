@@ -104,6 +104,7 @@ class NetworkExplorer(widgets.VBox):
             (self._history_line,) = ax.plot([0], [0], "o-", ms=3, lw=1.2, color="C3")
             self._history_ax = ax
             self.history_image = FigureImage(self.history_fig)
+            self.history_image.animate(self._history_line)  # axes redrawn only when their limits grow
             controls = [widgets.HBox([self.step_button, self.ten_button, self.lr]), self.history_image.widget]
         head = [widgets.HTML(f"<h4 style='margin:4px 0'>{html.escape(title)}</h4>")] if title else []
         super().__init__(head + [hint(), widgets.HBox([widgets.VBox(boxes, layout=widgets.Layout(max_height="560px", overflow="auto",
@@ -175,10 +176,12 @@ class NetworkExplorer(widgets.VBox):
     def _draw_history(self):
         steps = np.arange(len(self.history))
         self._history_line.set_data(steps, self.history)
-        self._history_ax.set_xlim(-0.5, max(len(self.history) - 0.5, 5))
-        top = max(self.history)
-        self._history_ax.set_ylim(0, top * 1.1 if top > 0 else 1)
-        self.history_image.invalidate()
+        right, top = max(len(self.history) - 0.5, 5), max(self.history)
+        top = top * 1.1 if top > 0 else 1
+        if right > self._history_ax.get_xlim()[1] or top > self._history_ax.get_ylim()[1] or len(self.history) == 1:
+            self._history_ax.set_xlim(-0.5, right if len(self.history) == 1 else 2 * right)  # room for more steps
+            self._history_ax.set_ylim(0, top)
+            self.history_image.invalidate()
         self.history_image.refresh()
 
     def displayed(self):
