@@ -19,7 +19,8 @@ from .chapters import (BatchExplorer, ChainExplorer, DepthExplorer, ForwardExplo
 from .explorer import NetworkExplorer
 from .descent import DescentLandscape
 from .landscape import LossLandscape
+from .playground import Playground
 from .sweep import BackpropSweep
 
 __all__ = ["BackpropSweep", "BatchExplorer", "ChainExplorer", "DepthExplorer", "DescentLandscape", "ForwardExplorer",
-           "LossLandscape", "NetworkExplorer", "OutputDeltaExplorer", "RegularizationExplorer"]
+           "LossLandscape", "NetworkExplorer", "OutputDeltaExplorer", "Playground", "RegularizationExplorer"]
