@@ -30,7 +30,7 @@ def test_datasets_are_seeded_labelled_and_noisy(name):
 
 
 def test_steps_are_gradient_descent_on_the_training_split():
-    pg = W.Playground(dataset="XOR", hidden=(3,), lr=0.5)
+    pg = W.Playground(dataset="XOR", hidden=(3,), lr=0.5, steps_per_frame=1)
     ref = copy.deepcopy(pg.net)
     pg.step_button.click()
     pg.play.value += 1  # one tick of "play"
@@ -46,6 +46,16 @@ def test_steps_are_gradient_descent_on_the_training_split():
     assert shown["test"] == pytest.approx(ref.loss(pg.X_test, pg.T_test, loss="bce"), abs=6e-6)
     assert shown["train"] == pytest.approx(ref.loss(pg.X_train, pg.T_train, loss="bce"), abs=6e-6)
     assert pg.history["train"][-1] < pg.history["train"][0]
+
+
+def test_play_takes_steps_per_frame_and_spirals_need_a_bigger_network():
+    small = W.Playground(dataset="spirals", hidden=(2,), lr=1.0, steps_per_frame=200)
+    big = W.Playground(dataset="spirals", hidden=(8, 8, 8), lr=1.0, steps_per_frame=200)
+    for pg in (small, big):
+        for _ in range(4):
+            pg.play.value += 1
+    assert small.steps == big.steps == 800
+    assert small.test_accuracy < 0.75 < 0.9 < big.test_accuracy  # what the chapter tells the reader to try
 
 
 def test_the_map_and_the_marks_are_the_predictions():

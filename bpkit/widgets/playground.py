@@ -44,7 +44,7 @@ def make_dataset(name, n=200, noise=0.1, seed=0):
     else:  # two interleaved spirals
         label = np.arange(n) % 2
         r = rng.uniform(0.15, 1.0, n)
-        angle = 3.5 * np.pi * r + np.pi * label
+        angle = 2.5 * np.pi * r + np.pi * label
         X = 1.8 * np.column_stack([r * np.cos(angle), r * np.sin(angle)])
         T = label.astype(float)
     X = X + rng.normal(0.0, noise, X.shape)
@@ -66,11 +66,12 @@ class Playground(widgets.VBox):
 
     ``hidden``: the hidden layers' widths, e.g. ``(4, 4)``; the depth and width controls rebuild the
     network (with the same seed).  ``resolution``: grid points per axis of the decision-boundary map.
+    ``steps_per_frame``: gradient steps per tick of "play" (ten ticks a second).
     """
 
     def __init__(self, dataset="two moons", n=200, noise=0.1, test_fraction=0.3, hidden=(4, 4), activation="tanh",
-                 lr=0.3, seed=0, resolution=40, extent=2.5):
-        self.seed, self.extent = seed, float(extent)
+                 lr=0.3, seed=0, resolution=40, extent=2.5, steps_per_frame=5):
+        self.seed, self.extent, self.steps_per_frame = seed, float(extent), int(steps_per_frame)
         self.dataset = widgets.Dropdown(options=DATASETS, value=dataset, description="data",
                                         layout=widgets.Layout(width="220px"))
         self.noise = widgets.FloatSlider(value=noise, min=0.0, max=0.5, step=0.05, description="noise",
@@ -126,7 +127,7 @@ class Playground(widgets.VBox):
             control.observe(lambda _c: self.new_data(), names="value")
         for control in (self.activation, self.depth, self.width):
             control.observe(lambda _c: self.new_network(), names="value")
-        self.play.observe(lambda _c: self.step(), names="value")
+        self.play.observe(lambda _c: self.step(self.steps_per_frame), names="value")
         self.step_button.on_click(lambda _b: self.step())
         self.reset_button.on_click(lambda _b: self.new_network())
         self.param.observe(lambda _c: self._show_param(), names="value")
