@@ -54,6 +54,16 @@ class Step:
         self.explorer.step_button.click()
 
 
+class Frame:
+    """One tick of the playground's "play" (it takes ``steps_per_frame`` steps and redraws everything)."""
+
+    def __init__(self, playground):
+        self.playground = playground
+
+    def set(self, _key, _value):
+        self.playground.play.value += 1
+
+
 def cases():
     W = bp.widgets
     wave = [round(v, 2) for v in np.linspace(-1.5, 1.5, 13)]
@@ -76,6 +86,10 @@ def cases():
     ex = W.NetworkExplorer((2, 3, 1), data=bp.data.xor(), loss="bce", lr=3.0, seed=3)
     W.DescentLandscape(ex, "1.W[0,0]", "1.W[1,0]")
     yield "NetworkExplorer 2-3-1 + DescentLandscape (one gradient step)", Step(ex), "step", [1]
+    pg = W.Playground(dataset="two moons", hidden=(4, 4))
+    yield "Playground 2-4-4-1, 140 points (one frame of play: 5 steps)", Frame(pg), "play", [1]
+    pg = W.Playground(dataset="spirals", hidden=(8, 8, 8))
+    yield "Playground 2-8-8-8-1, 140 points (one frame of play: 5 steps)", Frame(pg), "play", [1]
     yield "ForwardExplorer", W.ForwardExplorer(), "W[0,0]", wave
     yield "ChainExplorer", W.ChainExplorer(), "X2", wave
     yield "OutputDeltaExplorer", W.OutputDeltaExplorer(), "z", wave
