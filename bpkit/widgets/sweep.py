@@ -245,6 +245,7 @@ class BackpropSweep(widgets.VBox):
         self.restart_button.on_click(lambda _: self.go(0))
         self.log_box.observe(lambda _: self.update(), names="value")
         self.title = widgets.HTML()
+        self.title.add_class("bp-sweep-title")
         self.equation = widgets.HTML()
         self.equation.add_class("bp-sweep-equation")
         self.scale = widgets.HTML()
