@@ -104,7 +104,7 @@ class SweepDrawing:
         ax = self.fig.add_axes([0.0, 0.1, 0.84, 0.9])
         top = max(sizes)
         ax.set_xlim(-0.5, len(sizes) - 0.5)
-        ax.set_ylim(-0.5, top - 0.5)
+        ax.set_ylim(-0.5, top - 0.2)
         ax.set_aspect("equal", adjustable="box")
         ax.axis("off")
         self.ax = ax
@@ -121,14 +121,15 @@ class SweepDrawing:
                     self.edges[(l, p, q)] = line
         self.nodes = {}
         for (l, q), (x, y) in self.pos.items():
-            circle = Circle((x, y), 0.2, facecolor="0.92" if l == 0 else "white", edgecolor="0.3", lw=1.0, zorder=3)
+            circle = Circle((x, y), 0.17, facecolor="0.92" if l == 0 else "white", edgecolor="0.3", lw=1.0, zorder=3)
             ax.add_patch(circle)
-            ax.text(x, y, node_name(l, q, L), ha="center", va="center", fontsize=10, zorder=5)
+            # the name above the node, in the static background: text is the slow part of a redraw
+            ax.text(x, y + 0.24, node_name(l, q, L), ha="center", va="bottom", fontsize=9, zorder=5)
             self.nodes[(l, q)] = circle
         self.fig.text(0.01, 0.02, "node colour δ, edge colour and width w·δ; one scale for all layers",
                       fontsize=8, color="0.3")
         self.image = FigureImage(self.fig)
-        self.image.animate(*self.edges.values(), *self.nodes.values(), *ax.texts)
+        self.image.animate(*self.edges.values(), *self.nodes.values())
         self.log = None
 
     def _colorbar(self, log):
