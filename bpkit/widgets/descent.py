@@ -44,7 +44,7 @@ class DescentLandscape(widgets.VBox):
     that the flat floor gets contours too).
     """
 
-    def __init__(self, explorer, a="1.W[0,0]", b="1.W[1,0]", span=3.0, n=41, levels=14):
+    def __init__(self, explorer, a="1.W[0,0]", b="1.W[1,0]", span=3.0, n=41, levels=12):
         for key in (a, b):
             locate(explorer, key)  # a clear error for a key the network does not have
         if a == b:
@@ -71,7 +71,7 @@ class DescentLandscape(widgets.VBox):
         self.cax.set_yticks([])
         self.cax.set_title("loss", fontsize=8)
         self.bar_labels = [self.cax.text(1.25, i, "", transform=self.cax.transData, fontsize=7, va="center",
-                                         clip_on=False) for i in range(0, levels + 1, 2)]
+                                         clip_on=False) for i in self._labelled(levels)]
         for artist in (self.heat, *self.bar_labels):
             artist.set_animated(True)  # drawn into the landscape layer, not into the static background
         self._layer = None  # pixels of background + landscape: a point move draws only the trail over it
@@ -88,6 +88,11 @@ class DescentLandscape(widgets.VBox):
         explorer.on_change(self.update)
         explorer.step_listeners.append(self._record)
         self.update(explorer)
+
+    @staticmethod
+    def _labelled(levels):
+        """The level boundaries the colour bar labels: five of them (text is the slow part of a redraw)."""
+        return sorted({round(i * levels / 4) for i in range(5)})
 
     # -- the trail -----------------------------------------------------------------------------------------
     def _position(self):
@@ -146,7 +151,7 @@ class DescentLandscape(widgets.VBox):
                                       linewidths=0.4, alpha=0.45, zorder=2)
         self._lines.set_animated(True)
         self._layer = None
-        for text, value in zip(self.bar_labels, levels[::2]):
+        for text, value in zip(self.bar_labels, levels[self._labelled(self.levels)]):
             text.set_text(f"{value:.3g}")
         if (x0, x1, y0, y1) != self._drawn_extent:
             hx, hy = (x1 - x0) / (self.n - 1) / 2, (y1 - y0) / (self.n - 1) / 2  # pixel centres on the grid
