@@ -61,7 +61,7 @@ class Frame:
         self.playground = playground
 
     def set(self, _key, _value):
-        self.playground.play.value += 1
+        self.playground.step(self.playground.steps_per_frame)
 
 
 def cases():

@@ -33,7 +33,7 @@ def test_steps_are_gradient_descent_on_the_training_split():
     pg = W.Playground(dataset="XOR", hidden=(3,), lr=0.5, steps_per_frame=1)
     ref = copy.deepcopy(pg.net)
     pg.step_button.click()
-    pg.play.value += 1  # one tick of "play"
+    pg.step(n=1)
     pg.step(n=8)
     for _ in range(10):
         _, g = ref.loss_and_grads(pg.X_train, pg.T_train, loss="bce")
@@ -48,13 +48,30 @@ def test_steps_are_gradient_descent_on_the_training_split():
     assert pg.history["train"][-1] < pg.history["train"][0]
 
 
-def test_play_takes_steps_per_frame_and_spirals_need_a_bigger_network():
-    small = W.Playground(dataset="spirals", hidden=(2,), lr=1.0, steps_per_frame=200)
-    big = W.Playground(dataset="spirals", hidden=(8, 8, 8), lr=1.0, steps_per_frame=200)
+def test_play_trains_in_frames_until_pause():
+    import asyncio
+
+    pg = W.Playground(dataset="XOR", hidden=(3,), steps_per_frame=5)
+
+    async def press_play_then_pause():
+        pg.play.value = True  # as the button's message arrives: a task on the running loop
+        assert pg.play.description == "pause"
+        await asyncio.sleep(0.35)
+        pg.play.value = False
+        steps = pg.steps
+        await asyncio.sleep(0.25)
+        return steps
+
+    steps = asyncio.run(press_play_then_pause())
+    assert steps >= 10 and steps % 5 == 0 and pg.steps == steps  # frames of 5; nothing after pause
+    assert pg.play.description == "play" and pg._task.done()
+
+
+def test_spirals_need_a_bigger_network():
+    small = W.Playground(dataset="spirals", hidden=(2,), lr=1.0)
+    big = W.Playground(dataset="spirals", hidden=(8, 8, 8), lr=1.0)
     for pg in (small, big):
-        for _ in range(4):
-            pg.play.value += 1
-    assert small.steps == big.steps == 800
+        pg.step(n=800)
     assert small.test_accuracy < 0.75 < 0.9 < big.test_accuracy  # what the chapter tells the reader to try
 
 

@@ -8,7 +8,9 @@ cross-entropy, a sigmoid output); the test split is never trained on.
 
 from __future__ import annotations
 
+import asyncio
 import html
+import time
 
 import ipywidgets as widgets
 import numpy as np
@@ -87,7 +89,11 @@ class Playground(widgets.VBox):
                                        layout=widgets.Layout(width="260px"))
         self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-3, max=1, step=0.1, description="η",
                                          readout_format=".3f", layout=widgets.Layout(width="260px"))
-        self.play = widgets.Play(value=0, min=0, max=10 ** 6, step=1, interval=100, description="train")
+        # a toggle with a text label (the Play widget's buttons are icons without an accessible name); while
+        # it is on, an asyncio task on the kernel's loop takes a frame of steps ten times a second
+        self.play = widgets.ToggleButton(value=False, description="play", icon="play", tooltip="train continuously",
+                                         layout=widgets.Layout(width="90px"))
+        self._task = None
         self.step_button = widgets.Button(description="step", icon="step-forward", layout=widgets.Layout(width="80px"))
         self.reset_button = widgets.Button(description="reset", icon="undo", layout=widgets.Layout(width="80px"))
         self.param = widgets.Dropdown(description="gradient of", layout=widgets.Layout(width="220px"))
@@ -127,7 +133,7 @@ class Playground(widgets.VBox):
             control.observe(lambda _c: self.new_data(), names="value")
         for control in (self.activation, self.depth, self.width):
             control.observe(lambda _c: self.new_network(), names="value")
-        self.play.observe(lambda _c: self.step(self.steps_per_frame), names="value")
+        self.play.observe(self._on_play, names="value")
         self.step_button.on_click(lambda _b: self.step())
         self.reset_button.on_click(lambda _b: self.new_network())
         self.param.observe(lambda _c: self._show_param(), names="value")
@@ -174,6 +180,22 @@ class Playground(widgets.VBox):
             self.steps += 1
         self._record()
         self.refresh()
+
+    def _on_play(self, change):
+        self.play.description, self.play.icon = ("pause", "pause") if change["new"] else ("play", "play")
+        if change["new"] and (self._task is None or self._task.done()):
+            try:
+                loop = asyncio.get_running_loop()  # the kernel's loop, while it handles the button's message
+            except RuntimeError:
+                return  # no loop (a plain script): use step()
+            self._task = loop.create_task(self.run())
+
+    async def run(self, fps=10):
+        """Train while "play" is on: a frame of ``steps_per_frame`` steps, then the kernel handles messages."""
+        while self.play.value:
+            start = time.perf_counter()
+            self.step(self.steps_per_frame)
+            await asyncio.sleep(max(0.005, 1 / fps - (time.perf_counter() - start)))
 
     def _record(self):
         self.train_loss, self.grads = self.net.loss_and_grads(self.X_train, self.T_train, loss="bce")
