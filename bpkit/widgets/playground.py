@@ -68,7 +68,7 @@ class Playground(widgets.VBox):
 
     ``hidden``: the hidden layers' widths, e.g. ``(4, 4)``; the depth and width controls rebuild the
     network (with the same seed).  ``resolution``: grid points per axis of the decision-boundary map.
-    ``steps_per_frame``: gradient steps per tick of "play" (ten ticks a second).
+    ``steps_per_frame``: gradient steps per frame of "play" (up to twelve frames a second).
     """
 
     def __init__(self, dataset="two moons", n=200, noise=0.1, test_fraction=0.3, hidden=(4, 4), activation="tanh",
@@ -90,7 +90,7 @@ class Playground(widgets.VBox):
         self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-3, max=1, step=0.1, description="η",
                                          readout_format=".3f", layout=widgets.Layout(width="260px"))
         # a toggle with a text label (the Play widget's buttons are icons without an accessible name); while
-        # it is on, an asyncio task on the kernel's loop takes a frame of steps ten times a second
+        # it is on, an asyncio task on the kernel's loop takes a frame of steps twelve times a second
         self.play = widgets.ToggleButton(value=False, description="play", icon="play", tooltip="train continuously",
                                          layout=widgets.Layout(width="90px"))
         self._task = None
@@ -190,7 +190,7 @@ class Playground(widgets.VBox):
                 return  # no loop (a plain script): use step()
             self._task = loop.create_task(self.run())
 
-    async def run(self, fps=10):
+    async def run(self, fps=12):
         """Train while "play" is on: a frame of ``steps_per_frame`` steps, then the kernel handles messages."""
         while self.play.value:
             start = time.perf_counter()
