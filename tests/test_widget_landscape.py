@@ -53,6 +53,13 @@ def test_the_contours_are_the_loss_and_the_colour_bar_labels_them():
     assert levels[0] == ls.grid.min() and levels[-1] == ls.grid.max() and (np.diff(levels) > 0).all()
     assert [t.get_text() for t in ls.bar_labels] == [f"{v:.3g}" for v in levels[[0, 3, 6, 9, 12]]]
     assert ls.displayed()["loss"] == pytest.approx(ex.loss, abs=6e-6)
+    # the contour lines lie on their levels: the loss at a line's points, by the per-neuron loops
+    segments = ls._lines.get_segments()
+    assert len(segments) >= ls.levels - 1
+    point = segments[len(segments) // 2][0]
+    net.layers[1].W[0, 0], net.layers[1].W[1, 0] = point
+    value, _ = bp.per_neuron.loss_and_grads(net, ex.X, ex.T, loss="bce")
+    assert min(abs(value - level) for level in levels) < 0.02 * (levels[-1] - levels[0])
 
 
 def test_dragging_moves_the_point_other_sliders_change_the_landscape():

@@ -13,6 +13,8 @@ import html
 import ipywidgets as widgets
 import numpy as np
 from matplotlib import colormaps
+from contourpy import LineType, contour_generator
+from matplotlib.collections import LineCollection
 from matplotlib.colors import BoundaryNorm, ListedColormap
 
 from ._common import fmt, hint
@@ -75,7 +77,8 @@ class DescentLandscape(widgets.VBox):
         for artist in (self.heat, *self.bar_labels):
             artist.set_animated(True)  # drawn into the landscape layer, not into the static background
         self._layer = None  # pixels of background + landscape: a point move draws only the trail over it
-        self._lines = None
+        self._lines = LineCollection([], colors="k", linewidths=0.4, alpha=0.45, zorder=2, animated=True)
+        self.ax.add_collection(self._lines, autolim=False)
         self._drawn_extent = None
         self._others = None
         self.trail = []
@@ -145,11 +148,10 @@ class DescentLandscape(widgets.VBox):
         self.contour_levels = levels
         self.heat.set_data(self.grid.T)
         self.heat.set_norm(BoundaryNorm(levels, self.levels))
-        if self._lines is not None:
-            self._lines.remove()
-        self._lines = self.ax.contour(self.values_a, self.values_b, self.grid.T, levels=levels[1:-1], colors="k",
-                                      linewidths=0.4, alpha=0.45, zorder=2)
-        self._lines.set_animated(True)
+        # the contour lines straight from contourpy (matplotlib's own renderer of contours) into one
+        # LineCollection updated in place: a new ContourSet every step costs more than the whole rest
+        lines = contour_generator(self.values_a, self.values_b, self.grid.T, line_type=LineType.Separate)
+        self._lines.set_segments([seg for level in levels[1:-1] for seg in lines.lines(level)])
         self._layer = None
         for text, value in zip(self.bar_labels, levels[self._labelled(self.levels)]):
             text.set_text(f"{value:.3g}")
