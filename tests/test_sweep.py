@@ -155,3 +155,14 @@ def test_bad_loss_is_a_clear_error():
     ex.loss_name = "softmax_ce"
     with pytest.raises(ValueError, match="'mse' or 'bce'"):
         W.BackpropSweep(ex)
+
+
+def test_equation_links_point_at_the_chapter_that_labels_the_equation():
+    from pathlib import Path
+
+    chapters = Path(__file__).resolve().parents[1] / "chapters"
+    for href, _text in sweep_mod.EQUATIONS.values():
+        page, anchor = href.split("#")
+        label = anchor.removeprefix("equation-")
+        source = (chapters / page.replace(".html", ".md")).read_text(encoding="utf-8")
+        assert f"$$ ({label})" in source, f"{href}: {page} does not label {label}"
