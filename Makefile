@@ -106,6 +106,7 @@ bench: $(STAMP)
 	cd benchmarks && ../$(BIN)/python bench_mlp.py
 	cd benchmarks && ../$(BIN)/python bench_per_neuron.py
 	cd benchmarks && ../$(BIN)/python bench_widgets.py
+	cd benchmarks && PATH="$(CURDIR)/$(BIN):$$PATH" ../$(BIN)/python bench_voila.py
 	cd benchmarks && ../$(BIN)/python bench_book.py
 	cd benchmarks && ../$(BIN)/python report.py
 

@@ -2,7 +2,8 @@
 
     python benchmarks/bench_widgets.py
 
-Each explorer's slider is moved programmatically (as a browser's message would) between two values;
+Each explorer's slider is moved programmatically (as a browser's message would) between two values
+(the backward sweep's stage and the gradient-step button are "moved" the same way);
 the time is that of the whole update (bpkit's loss_and_grads, the figure redrawn in place and
 encoded as PNG, the HTML tables).  Target: median <= 30 ms.
 """
@@ -33,6 +34,36 @@ def latency(explorer, key, values, repeats=40, warmup=3):
     return float(np.median(times))
 
 
+class Stage:
+    """The sweep's "next stage" button as a benchmark case: ``set("stage", k)`` shows stage k."""
+
+    def __init__(self, sweep):
+        self.sweep = sweep
+
+    def set(self, _key, value):
+        self.sweep.go(value)
+
+
+class Step:
+    """The explorer's "take a gradient step" button: every ``set`` is one click."""
+
+    def __init__(self, explorer):
+        self.explorer = explorer
+
+    def set(self, _key, _value):
+        self.explorer.step_button.click()
+
+
+class Frame:
+    """One tick of the playground's "play" (it takes ``steps_per_frame`` steps and redraws everything)."""
+
+    def __init__(self, playground):
+        self.playground = playground
+
+    def set(self, _key, _value):
+        self.playground.step(self.playground.steps_per_frame)
+
+
 def cases():
     W = bp.widgets
     wave = [round(v, 2) for v in np.linspace(-1.5, 1.5, 13)]
@@ -43,6 +74,22 @@ def cases():
     W.LossLandscape(ex, "1.W[0,0]", "1.W[1,0]")
     yield "NetworkExplorer 2-3-1 + LossLandscape (a plotted weight)", ex, "1.W[0,0]", wave
     yield "NetworkExplorer 2-3-1 + LossLandscape (another weight)", ex, "0.W[0,0]", wave
+    ex = W.NetworkExplorer((2, 3, 1), data=bp.data.xor(), loss="bce", lr=3.0, seed=3)
+    W.DescentLandscape(ex, "1.W[0,0]", "1.W[1,0]")
+    yield "NetworkExplorer 2-3-1 + DescentLandscape (a plotted weight)", ex, "1.W[0,0]", wave
+    yield "NetworkExplorer 2-3-1 + DescentLandscape (another weight)", ex, "0.W[0,0]", wave
+    ex = W.NetworkExplorer((2, 2, 2, 1))
+    sweep = W.BackpropSweep(ex, start="hidden")
+    yield "NetworkExplorer 2-2-2-1 + BackpropSweep (slider)", ex, "0.W[0,1]", wave
+    yield "BackpropSweep 2-2-2-1 (next stage)", Stage(sweep), "stage", list(range(len(sweep.stages)))
+    yield "NetworkExplorer 2-2-2-1 (one gradient step)", Step(W.NetworkExplorer((2, 2, 2, 1), lr=0.5)), "step", [1]
+    ex = W.NetworkExplorer((2, 3, 1), data=bp.data.xor(), loss="bce", lr=3.0, seed=3)
+    W.DescentLandscape(ex, "1.W[0,0]", "1.W[1,0]")
+    yield "NetworkExplorer 2-3-1 + DescentLandscape (one gradient step)", Step(ex), "step", [1]
+    pg = W.Playground(dataset="two moons", hidden=(4, 4))
+    yield "Playground 2-4-4-1, 140 points (one frame of play: 5 steps)", Frame(pg), "play", [1]
+    pg = W.Playground(dataset="spirals", hidden=(8, 8, 8))
+    yield "Playground 2-8-8-8-1, 140 points (one frame of play: 5 steps)", Frame(pg), "play", [1]
     yield "ForwardExplorer", W.ForwardExplorer(), "W[0,0]", wave
     yield "ChainExplorer", W.ChainExplorer(), "X2", wave
     yield "OutputDeltaExplorer", W.OutputDeltaExplorer(), "z", wave

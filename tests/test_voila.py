@@ -82,6 +82,17 @@ def test_slider_moves_the_gradient_to_the_right_value(voila):
         shown = float(cell_text(page, GRAD))
         shown_delta = float(cell_text(page, "delta[0,0]"))
         page.screenshot(path=str(artifact("voila", f"{CHAPTER}-after.png")), full_page=True)
+        # the backward sweep below follows the explorer: one stage on, the first layer's δ with its numbers
+        sweep_img = page.locator(".bp-sweep img").first
+        image_before = sweep_img.get_attribute("src")
+        page.get_by_role("button", name="next stage").first.click()
+        page.wait_for_selector('.bp-sweep-equation span[data-name="delta[0,0]"]', timeout=30_000)
+        sweep_title = page.locator(".bp-sweep-title b").first.inner_text()
+        sweep_delta = float(page.locator('.bp-sweep-equation span[data-name="delta[0,0]"]').last.inner_text())
+        sweep_fprime = float(page.locator('.bp-sweep-equation span[data-name="fprime[0,0]"]').first.inner_text())
+        page.wait_for_function(f"""() => document.querySelector('.bp-sweep img').src !== {image_before!r}""",
+                               timeout=30_000)
+        image_after = sweep_img.get_attribute("src")
         # the gradient-step button from the keyboard: Tab reaches it, Enter takes a step
         loss = page.locator("[data-name='loss']").first
         loss_before = loss.inner_text()
@@ -121,3 +132,19 @@ def test_slider_moves_the_gradient_to_the_right_value(voila):
     numeric = bp.numerical_grads(ex.net, ex.X, ex.T)
     assert shown == pytest.approx(numeric["2.W"][0, 0], abs=6e-6)
     assert abs(shown - float(before)) > 0 and np.isfinite(shown)
+    assert sweep_title.startswith("stage 6 of 9") and image_after != image_before, sweep_title
+    z = float(ex.X[0] @ ex.net.layers[0].W[:, 0] + ex.net.layers[0].b[0])
+    assert sweep_fprime == pytest.approx(np.exp(-z) / (1 + np.exp(-z)) ** 2, rel=6e-6)
+    assert sweep_delta == pytest.approx(numerical_delta(ex), rel=1e-4)
+
+
+def numerical_delta(ex, h=1e-6):
+    """∂L/∂z of the first hidden neuron by central differences: shift its bias (z moves by the same h)."""
+    b = ex.net.layers[0].b
+    b0 = b[0]
+    b[0] = b0 + h
+    up = ex.net.loss(ex.X, ex.T)
+    b[0] = b0 - h
+    down = ex.net.loss(ex.X, ex.T)
+    b[0] = b0
+    return (up - down) / (2 * h)

@@ -17,7 +17,10 @@ except ImportError as err:  # pragma: no cover
 from .chapters import (BatchExplorer, ChainExplorer, DepthExplorer, ForwardExplorer, OutputDeltaExplorer,
                        RegularizationExplorer)
 from .explorer import NetworkExplorer
+from .descent import DescentLandscape
 from .landscape import LossLandscape
+from .playground import Playground
+from .sweep import BackpropSweep
 
-__all__ = ["BatchExplorer", "ChainExplorer", "DepthExplorer", "ForwardExplorer", "LossLandscape",
-           "NetworkExplorer", "OutputDeltaExplorer", "RegularizationExplorer"]
+__all__ = ["BackpropSweep", "BatchExplorer", "ChainExplorer", "DepthExplorer", "DescentLandscape", "ForwardExplorer",
+           "LossLandscape", "NetworkExplorer", "OutputDeltaExplorer", "Playground", "RegularizationExplorer"]

@@ -13,6 +13,7 @@ from ..optim import sgd_step
 from ._common import Snapshot, fmt, row, slider, snap, table
 from ._render import FigureImage, new_figure
 from .network_view import NetworkDrawing, node_name
+from .state import SliderState
 
 SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -56,8 +57,9 @@ class NetworkExplorer(Snapshot, widgets.VBox):
         else:
             self.X = snap(x if x is not None else rng.uniform(0.2, 0.9, sizes[0])).reshape(1, -1)
             self.T = snap(t if t is not None else rng.uniform(0.1, 0.9, sizes[-1])).reshape(1, -1)
-        self._quiet = False
+        self.state = SliderState(self)  # the network holds the numbers; each slider shows one of them
         self._listeners = []
+        self.step_listeners = []  # fn(explorer) after every single gradient step (the landscape's trail)
         self.sliders = {}
         groups = []
         if not self.fixed_data:
@@ -101,6 +103,7 @@ class NetworkExplorer(Snapshot, widgets.VBox):
             (self._history_line,) = ax.plot([0], [0], "o-", ms=3, lw=1.2, color="C3")
             self._history_ax = ax
             self.history_image = FigureImage(self.history_fig)
+            self.history_image.animate(self._history_line)  # axes redrawn only when their limits grow
             shown += [row([self.step_button, self.ten_button, self.lr]), self.history_image.widget]
         head = [widgets.HTML(f"<h4 style='margin:4px 0'>{html.escape(title)}</h4>")] if title else []
         # the figure and the tables first; the sliders beside them on a wide screen, under them on a narrow
@@ -137,20 +140,12 @@ class NetworkExplorer(Snapshot, widgets.VBox):
 
     # -- reading and writing the sliders -------------------------------------------------------
     def _on_slider(self, change):
-        if self._quiet:
+        """A slider moved: write its one float (never the other sliders' values) and update."""
+        if self.state.quiet:
             return
-        self._read_sliders()
-        self.refresh()
-
-    def _read_sliders(self):
-        for key, s in self.sliders.items():
-            m = re.fullmatch(r"([xt])\[(\d+)\]", key)
-            if m:
-                (self.X if m.group(1) == "x" else self.T)[0, int(m.group(2))] = s.value
-                continue
-            layer, kind, idx = re.fullmatch(r"(\d+)\.([Wb])\[([\d,]+)\]", key).groups()
-            target = self.net.layers[int(layer)].W if kind == "W" else self.net.layers[int(layer)].b
-            target[tuple(int(i) for i in idx.split(","))] = s.value
+        key = next(k for k, s in self.sliders.items() if s is change["owner"])
+        if self.state.write(key, float(change["new"])):
+            self.refresh()
 
     def set(self, key, value):
         """Move one slider (as a reader would); the explorer updates."""
@@ -193,27 +188,22 @@ class NetworkExplorer(Snapshot, widgets.VBox):
         for _ in range(n):
             _, grads = self.net.loss_and_grads(self.X, self.T, loss=self.loss_name)
             sgd_step(self.net, grads, self.lr.value)
+            for listener in self.step_listeners:
+                listener(self)
             self.history.append(self.net.loss(self.X, self.T, loss=self.loss_name))
-        self._quiet = True
-        try:
-            for key, s in self.sliders.items():
-                if not key[0] in "xt":
-                    layer, kind, idx = re.fullmatch(r"(\d+)\.([Wb])\[([\d,]+)\]", key).groups()
-                    arr = self.net.layers[int(layer)].W if kind == "W" else self.net.layers[int(layer)].b
-                    value = float(arr[tuple(int(i) for i in idx.split(","))])
-                    s.value = min(max(value, s.min), s.max)
-        finally:
-            self._quiet = False
+        self.state.show_all()  # the sliders show the new floats (ranges grow past ±3); nothing is read back
         self.refresh()
         self._draw_history()
 
     def _draw_history(self):
         steps = np.arange(len(self.history))
         self._history_line.set_data(steps, self.history)
-        self._history_ax.set_xlim(-0.5, max(len(self.history) - 0.5, 5))
-        top = max(self.history)
-        self._history_ax.set_ylim(0, top * 1.1 if top > 0 else 1)
-        self.history_image.invalidate()
+        right, top = max(len(self.history) - 0.5, 5), max(self.history)
+        top = top * 1.1 if top > 0 else 1
+        if right > self._history_ax.get_xlim()[1] or top > self._history_ax.get_ylim()[1] or len(self.history) == 1:
+            self._history_ax.set_xlim(-0.5, right if len(self.history) == 1 else 2 * right)  # room for more steps
+            self._history_ax.set_ylim(0, top)
+            self.history_image.invalidate()
         self.history_image.refresh()
 
     def displayed(self):
