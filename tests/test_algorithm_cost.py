@@ -1,5 +1,5 @@
 """bpkit.cost: the operation counts and the memory formula against what is counted and held, checkpointing
-gives identical gradients, and the algorithm chapter fails when a cost formula is perturbed."""
+gives identical gradients, and the algorithm and initialization chapters fail when a formula they check is perturbed."""
 
 from __future__ import annotations
 
@@ -88,6 +88,8 @@ def test_bad_arguments_are_reported_clearly():
 PERTURBATIONS = [
     ("algorithm", "bpkit.cost:backward_cost", "scale", "assert (F_graph, B_graph) == (F, B)"),
     ("algorithm", "bpkit.cost:activation_memory", "scale", "assert held == cost.activation_memory(sizes, m)"),
+    # a statistical check: a factor 1.001 is inside its tolerance, a flipped sign is not
+    ("initialization", "bpkit.initialization:delta_variance_factor", "sign", "measured/predicted"),
 ]
 
 
@@ -101,7 +103,7 @@ def _run(item):
 @pytest.fixture(scope="module")
 def perturbed():
     with ProcessPoolExecutor(max_workers=2, mp_context=get_context("fork")) as pool:
-        return dict(zip([p[1] for p in PERTURBATIONS], pool.map(_run, PERTURBATIONS)))
+        return dict(zip([p[1] for p in PERTURBATIONS], pool.map(_run, PERTURBATIONS, chunksize=1)))
 
 
 @pytest.mark.parametrize("item", PERTURBATIONS, ids=[p[1].split(":")[1] for p in PERTURBATIONS])
