@@ -30,6 +30,12 @@ MUTATIONS = {
                  "dX = delta * Ws.T"),
     "training": ("step = {s: s - eta * g[s] for s in theta}",             # gradient ascent
                  "step = {s: s + eta * g[s] for s in theta}"),
+    "algorithm": ("bp.grad_weights(A[l - 1], delta), bp.grad_bias(delta)",   # a stray 1/m in ∂L/∂W
+                  "bp.grad_weights(A[l - 1], delta) / len(X), bp.grad_bias(delta)"),
+    "graphs": ("delta_3 = (o_val - t_num) * o_val * (1 - o_val)",           # the output δ's sign
+               "delta_3 = (t_num - o_val) * o_val * (1 - o_val)"),
+    "initialization": ("square.subs({w[k] * w[j]: 0 for k",                 # E[w_k w_j] ≠ 0: cross terms kept
+                       "square.subs({w[k] * w[j]: s2 for k"),
     "errata": ("E = bp.errata\n",                                         # a wrong formula recorded as right
                "E = bp.errata\nE.CATALOG['scalar-delta-sign'].verdict = 'correct'\n"),
 }
