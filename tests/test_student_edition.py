@@ -64,7 +64,7 @@ def secrets(paths=CHAPTERS) -> dict[str, set[str]]:
             grading = cell.metadata.get("nbgrader", {})
             if "answers-exercise" in cell.metadata.get("tags", []):
                 found["answering erratum"].update(_normal(l) for l in lines)
-                for fid in re.findall(r'errata\.show\("([\w-]+)"\)', cell.source):
+                for fid in re.findall(r"\.show\(\"([\w-]+)\"\)", cell.source):
                     correction = E.get(fid).correction
                     if correction:
                         found["answering erratum"].add(_normal(correction))
