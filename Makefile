@@ -122,6 +122,7 @@ bench: $(STAMP)
 	cd benchmarks && ../$(BIN)/python bench_per_neuron.py
 	cd benchmarks && ../$(BIN)/python bench_widgets.py
 	cd benchmarks && ../$(BIN)/python bench_book.py
+	cd benchmarks && ../$(BIN)/python bench_grading.py
 	cd benchmarks && ../$(BIN)/python report.py
 
 test-fast: $(STAMP)

@@ -4,7 +4,7 @@
 
 The chapter is released with ``tools/coursework.py`` into a temporary course folder; the N submissions
 are the released notebook with every answer filled in: a third with the solutions, a third with one
-answer wrong, a third left blank (``raise NotImplementedError()``).  ``coursework.autograde`` grades them
+answer wrong (its function's values or its value doubled), a third left blank (``raise NotImplementedError()``).  ``coursework.autograde`` grades them
 as ``make autograde`` does (each submission in its bubblewrap sandbox, the tests in the grader's own
 process, as many workers as cores), first cold (the grading cache empty), then again with nothing changed
 (every submission cached).  Reported: submissions per minute, per minute per core, and the time 300
@@ -37,6 +37,15 @@ def _solution(source, gid):
     raise KeyError(gid)
 
 
+def _spoil(answer: str) -> str:
+    """A line that makes an answer cell's result wrong: its function's values or its value doubled."""
+    defs = re.findall(r"^def (\w+)", answer, re.MULTILINE)
+    if defs:
+        return f"_right = {defs[0]}\n{defs[0]} = lambda *a, **k: 2 * _right(*a, **k)\n"
+    names = re.findall(r"^(\w+)\s*=", answer, re.MULTILINE)
+    return f"{names[-1]} = 2 * {names[-1]}\n"
+
+
 def submissions(release: dict, source: dict, n: int, folder: Path):
     """n notebooks: solutions (i % 3 == 0), one answer wrong (1), blank (2)."""
     answers = [(c["metadata"].get("nbgrader") or {}).get("grade_id") for c in release["cells"]
@@ -50,8 +59,8 @@ def submissions(release: dict, source: dict, n: int, folder: Path):
             gid = (cell["metadata"].get("nbgrader") or {}).get("grade_id")
             if gid in answers and kind != "blank":
                 cell["source"] = _solution(source, gid)
-                if kind == "one wrong" and gid == answers[i % len(answers)]:
-                    cell["source"] += "\n# a wrong answer\n" + f"_wrong_{i} = None\nraise ValueError('wrong')\n"
+                if kind == "one wrong" and gid == answers[(i // 3) % len(answers)]:
+                    cell["source"] += "\n" + _spoil(cell["source"])
         (folder / f"student{i:03d}.ipynb").write_text(json.dumps(nb))
     return kinds
 
@@ -67,6 +76,7 @@ def main(argv=None):
     if why is not None:
         raise SystemExit(f"the grading sandbox is not available here: {why}")
     cores = len(os.sched_getaffinity(0))
+    load_before = os.getloadavg()[0]  # other work on the machine slows grading: recorded with the result
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         tmp = Path(tmp)
         course, subs = tmp / "course", tmp / "subs"
@@ -94,13 +104,14 @@ def main(argv=None):
     result = {"chapter": chapter, "n": n, "kinds": kinds, "workers": cores, "cold_s": runs["cold"],
               "unchanged_s": runs["unchanged"], "per_min": per_min, "per_min_per_core": per_min / cores,
               "minutes_for_300": 300 / per_min, "target_300_min": TARGET_300_MIN,
-              "scores": {f"{k:g}": v for k, v in sorted(scores.items())}}
+              "scores": {f"{k:g}": v for k, v in sorted(scores.items())},
+              "load_before": load_before, "load_after": os.getloadavg()[0]}
     path = save("grading", result)
     print(f"{chapter}: {n} submissions ({', '.join(f'{v} {k}' for k, v in kinds.items())}) on {cores} cores")
     print(f"  cold: {runs['cold']:.1f} s = {per_min:.1f} submissions/min = {per_min / cores:.1f} per min per core")
     print(f"  unchanged (cached): {runs['unchanged']:.1f} s")
     print(f"  300 submissions: {300 / per_min:.1f} min (target ≤ {TARGET_300_MIN:.0f} min)  → {path.name}")
-    print(f"  scores: {result['scores']}")
+    print(f"  scores: {result['scores']}; load average {load_before:.1f} before, {result['load_after']:.1f} after")
 
 
 if __name__ == "__main__":
