@@ -58,7 +58,7 @@ book: $(STAMP)
 	@if [ "$$(cat _build/.student-site-hash 2>/dev/null)" != "$(SITE_HASH)" ]; then \
 	  rm -rf _build/student-src/_build/html _build/student-src/_build/.doctrees; fi
 	$(BIN)/python tools/offline_assets.py > _build/.book-config
-	$(BIN)/python tools/edition.py student "$$(cat _build/.book-config)" > _build/.student-config
+	STUDENT_URL="$(STUDENT_URL)" STUDENT_BRANCH="$(STUDENT_BRANCH)" $(BIN)/python tools/edition.py student "$$(cat _build/.book-config)" > _build/.student-config
 	$(BIN)/jupyter-book build _build/student-src -W -n --keep-going --config "$$(cat _build/.student-config)"
 	ln -sfn student-src/_build/html _build/student-html
 	@echo "$(INPUTS_HASH)" > _build/.student-inputs-hash

@@ -192,3 +192,17 @@ def test_the_scan_finds_the_answers_in_the_reader_edition(site):
         for leak in leaks(text, needles):
             found[leak.split(":")[0]] += 1
     assert all(found.values()), f"the scan missed a kind of secret in the reader edition: {found}"
+
+
+def test_the_student_config_points_links_and_launch_buttons_at_the_student_site():
+    import yaml
+
+    text = (ROOT / "_config.yml").read_text(encoding="utf8")
+    conf = yaml.safe_load(edition.student_config(text, "https://course.example.edu/bp", "student-pages"))
+    assert conf["title"].endswith("(student edition)")
+    assert conf["html"]["baseurl"] == "https://course.example.edu/bp/"
+    assert conf["repository"]["branch"] == "student-pages"
+    unchanged = yaml.safe_load(edition.student_config(text))
+    assert "baseurl" not in unchanged["html"] and unchanged["repository"] == yaml.safe_load(text)["repository"]
+    with pytest.raises(ValueError, match="title"):
+        edition.student_config("author: x\n")

@@ -2,6 +2,8 @@
 
     python tools/edition.py student          # writes _build/student-src, prints its configuration file
     (or: make book EDITION=student           → the site in _build/student-html)
+    STUDENT_URL=https://course.example.edu/bp/ STUDENT_BRANCH=student-pages make book EDITION=student
+                                             (where it is published: links and launch buttons go there)
 
 The reader edition (``make book``) folds the solutions in dropdowns: self-learners want them.  A course
 needs a site, launch notebooks and downloads (``.ipynb``, ``.md``, ``_sources``) with none of them.  This
@@ -24,6 +26,7 @@ written only when their content changes, so an unchanged rebuild is cached like 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sys
@@ -174,16 +177,32 @@ def build_sources(out: Path = OUT, root: Path = ROOT, config: str = "_config.yml
             shutil.rmtree(assets)
         assets.symlink_to(root / "_build" / "offline-assets", target_is_directory=True)
     conf = (root / config).read_text(encoding="utf8")
-    _write(out / "_config.yml", student_config(conf))
+    _write(out / "_config.yml", student_config(conf, os.environ.get("STUDENT_URL", ""),
+                                               os.environ.get("STUDENT_BRANCH", "")))
     return out / "_config.yml"
 
 
-def student_config(text: str) -> str:
-    """The reader edition's configuration with the student edition's title."""
+def student_config(text: str, url: str = "", branch: str = "") -> str:
+    """The reader edition's configuration with the student edition's title.
+
+    ``url``: where the student edition is published (``html.baseurl``): the launch notebooks link their
+    equations and references there, not to the reader edition with its solutions.  ``branch``: the branch
+    of the repository it is published on (``repository.branch``), which the Colab/Binder buttons open.
+    """
     title = re.search(r'^title:\s*"?(.*?)"?\s*$', text, re.MULTILINE)
     if not title:
         raise ValueError("_config.yml has no title: line")
-    return text.replace(title.group(0), f'title: "{title.group(1)} (student edition)"', 1)
+    text = text.replace(title.group(0), f'title: "{title.group(1)} (student edition)"', 1)
+    if url:
+        text, n = re.subn(r"^html:\n", f'html:\n  baseurl: "{url.rstrip("/")}/"\n', text, count=1, flags=re.MULTILINE)
+        if not n:
+            raise ValueError("_config.yml has no html: section for the student edition's URL")
+    if branch:
+        text, n = re.subn(r"^(repository:\n(?:  .*\n)*?)  branch: .*\n", rf"\g<1>  branch: {branch}\n", text,
+                          count=1, flags=re.MULTILINE)
+        if not n:
+            raise ValueError("_config.yml has no repository.branch for the student edition's branch")
+    return text
 
 
 def main(argv=None):
