@@ -15,6 +15,7 @@ cached); marked ``book`` like the reader edition's build.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -30,13 +31,15 @@ sys.path.insert(0, str(ROOT / "tools"))
 import edition  # noqa: E402
 
 SITE = ROOT / "_build" / "student-html"
-CHAPTERS = sorted(p for p in (ROOT / "chapters").glob("*.md") if p.read_text(encoding="utf8").startswith("---\njupytext:"))
+CHAPTERS = tuple(sorted(p for p in (ROOT / "chapters").glob("*.md")
+                        if p.read_text(encoding="utf8").startswith("---\njupytext:")))
 
 
 def _normal(line: str) -> str:
     return re.sub(r"\s+", " ", line).strip()
 
 
+@functools.lru_cache(maxsize=None)
 def secrets(paths=CHAPTERS) -> dict[str, set[str]]:
     """{kind: {line, …}}: what must not reach a student, from the reader edition's sources."""
     import jupytext
@@ -124,7 +127,7 @@ def test_strip_keeps_the_exercise_and_drops_the_answer():
     assert student.count("raise NotImplementedError()") == text.count("### BEGIN SOLUTION")
     assert student.count("{exercise-start}") == text.count("{exercise-start}")
     assert "def hidden_delta_loop(delta_next, W_next, Z, fprime):" in student  # the scaffold stays
-    assert not leaks(student, secrets([ROOT / "chapters" / "hidden-delta.md"]))
+    assert not leaks(student, secrets((ROOT / "chapters" / "hidden-delta.md",)))
 
 
 @pytest.fixture(scope="session")
