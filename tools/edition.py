@@ -37,7 +37,7 @@ OUT = ROOT / "_build" / "student-src"
 TAG = "answers-exercise"
 EXCLUDED = ["chapters/instructors"]
 # what the book's build reads (the Sphinx extension reads tools/, bpkit/__init__.py and constraints.txt)
-COPY = ["_toc.yml", "intro.md", "references.bib", "constraints.txt", "chapters", "_assets", "_ext", "tools", "bpkit"]
+COPY = ["references.bib", "constraints.txt", "chapters", "_assets", "_ext", "tools", "bpkit"]
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 SOLUTION_REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### END SOLUTION[^\n]*(\n|$)",
                              re.MULTILINE | re.DOTALL)
@@ -53,10 +53,12 @@ def _write(path: Path, text: str):
         path.write_text(text, encoding="utf8")
 
 
-def _sync(src: Path, dest: Path):
+def _sync(src: Path, dest: Path, skip=()):
+    """Copy a file or folder (files whose content changed only; ``skip``: suffixes of files to leave out)."""
     if src.is_dir():
         for item in sorted(src.rglob("*")):
-            if item.is_file() and "__pycache__" not in item.parts and not item.name.endswith(".ipynb"):
+            if (item.is_file() and "__pycache__" not in item.parts and not item.name.endswith(".ipynb")
+                    and not item.name.endswith(tuple(skip))):
                 target = dest / item.relative_to(src)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 if not target.exists() or target.read_bytes() != item.read_bytes():
@@ -145,8 +147,8 @@ def _plain_references(text: str, labels: dict) -> str:
 def build_sources(out: Path = OUT, root: Path = ROOT, config: str = "_config.yml") -> Path:
     """Write the student edition's sources into ``out``; return the path of its configuration file."""
     out.mkdir(parents=True, exist_ok=True)
-    for name in COPY:
-        _sync(root / name, out / name)
+    for name in COPY:  # the pages themselves are written below, stripped
+        _sync(root / name, out / name, skip=(".md",) if name == "chapters" else ())
     # every page that is a jupytext notebook is stripped; labels of excluded pages become text
     labels = {}
     for doc in EXCLUDED:
