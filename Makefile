@@ -8,8 +8,10 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-# Matplotlib and Jupyter keep their caches inside the project, never in $HOME
-export MPLBACKEND := Agg
+# Kernels must choose their own Matplotlib backend (ipykernel's inline one) or plt.show() shows no
+# figure on the pages, in make lab or in Voila: MPLBACKEND is never passed on, even from the caller's
+# environment.  (pytest's own process uses Agg: tests/conftest.py.)
+unexport MPLBACKEND
 
 .PHONY: help setup system-deps system-deps-npm book serve lab release autograde bench test test-fast clean constraints
 
@@ -126,7 +128,7 @@ bench: $(STAMP)
 	cd benchmarks && ../$(BIN)/python report.py
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not book and not browser"
+	$(BIN)/python -m pytest -m "not book and not browser and not slow"
 
 constraints: $(STAMP)
 	( echo "# Every package the pinned requirements resolve to on Python 3.11 (pip freeze of a fresh .venv)."; \

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import importlib
 
-from . import _memory  # noqa: F401  (large arrays: recycle memory instead of page-faulting it)
-from . import data, layout, per_neuron
+from . import data, layout, per_neuron, protocol
+from ._memory import tune_malloc
+from ._validate import NonFiniteError
 from .batching import per_sample_average
 from .chain import jacobian, prod
 from .diagnostics import delta_norms, layer_gradient_norms
@@ -29,7 +30,7 @@ from .functional import (
     residual_forward,
     residual_grad_input,
 )
-from .gradcheck import gradcheck, numerical_deltas, numerical_grads, relative_error
+from .gradcheck import GradcheckResult, gradcheck, numerical_deltas, numerical_grads, relative_error
 from .layers import Dense, Residual
 from .layout import append_ones, column_backward, column_forward, fold_bias, from_column, to_column, unfold_bias
 from .losses import (
@@ -47,6 +48,7 @@ from .losses import (
     softmax_ce_loss,
 )
 from .network import Sequential, mlp
+from .protocol import Context
 from .optim import sgd_step
 from .registry import EQUATIONS, function_for
 from .regularization import l2_grad, l2_penalty
@@ -68,6 +70,7 @@ def __getattr__(name):
 __all__ = [
     "accuracy", "column_backward", "data", "delta_norms", "jacobian", "layer_gradient_norms",
     "numerical_deltas", "per_sample_average", "prod", "train",
+    "Context", "GradcheckResult", "NonFiniteError", "protocol", "tune_malloc",
     "ACTIVATIONS", "Activation", "BinaryCrossEntropy", "Dense", "EQUATIONS", "LOSSES", "Loss", "MSE",
     "Residual", "Sequential", "SoftmaxCrossEntropy", "activate", "activation_delta", "append_ones",
     "bce_loss", "column_forward", "dense_forward", "fold_bias", "from_column", "function_for",

@@ -6,11 +6,30 @@ what arrived, so that a student never has to read a traceback from inside NumPy.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+class NonFiniteError(FloatingPointError, ValueError):
+    """A loss, an output or a gradient that is NaN or infinite (an overflow, or NaN parameters).
+
+    A :class:`FloatingPointError` (as NumPy's ``errstate(all="raise")`` would raise) and, for code
+    written against earlier versions of bpkit, a :class:`ValueError`.
+    """
+
+
+def first_bad(arr) -> str:
+    """``"NaN at [2, 1]"``: the first non-finite entry of ``arr``."""
+    arr = np.asarray(arr)
+    bad = np.argwhere(~np.isfinite(arr))
+    if not bad.size:
+        return "no non-finite entry"
+    idx = tuple(int(i) for i in bad[0])
+    return f"{arr[idx]} at {list(idx)} ({len(bad)} non-finite entr{'y' if len(bad) == 1 else 'ies'})"
 
 
 def as_dtype(dtype) -> np.dtype:
@@ -25,7 +44,13 @@ def as_dtype(dtype) -> np.dtype:
 
 
 def numeric_array(x, what: str) -> np.ndarray:
-    """``np.asarray(x)`` that refuses text, objects, complex numbers and ragged lists."""
+    """``np.asarray(x)`` that refuses text, objects, complex numbers, ragged lists and masked arrays."""
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(
+            f"{what} is a masked array: bpkit would ignore its mask and use the hidden values. "
+            f"Drop the masked samples (keep the rows ~np.ma.getmaskarray(a).any(axis=1)) or fill them "
+            f"(a.filled(value)) first"
+        )
     try:
         arr = np.asarray(x)
     except (ValueError, TypeError) as exc:  # ragged nested lists
@@ -49,6 +74,16 @@ def all_finite(arr: np.ndarray) -> bool:
         if np.isfinite(arr.sum()):
             return True
     return bool(np.isfinite(arr).all())
+
+
+def sum_finite(arr: np.ndarray) -> bool:
+    """:func:`all_finite` by one reduction, for callers already inside ``np.errstate(over="ignore",
+    invalid="ignore")`` (the sum is finite exactly when every entry is, unless the sum overflows: then
+    the entries are scanned)."""
+    return math.isfinite(_add_reduce(arr, axis=None)) or bool(np.isfinite(arr).all())
+
+
+_add_reduce = np.add.reduce  # ndarray.sum without its Python-level wrapper
 
 
 def _text(where) -> str:
@@ -119,6 +154,31 @@ def real_scalar(x, what: str, *, positive: bool = False, nonnegative: bool = Fal
     if nonnegative and value < 0:
         raise ValueError(f"{what} must be >= 0, got {value}")
     return value
+
+
+MAX_LR = 1e4
+"""The largest learning rate accepted.  A step θ − η g with η above this is a typo (``1e308``) or a
+schedule that diverged: the book's networks train with η ≤ 10."""
+
+
+def learning_rate(lr) -> float:
+    """η: a finite real number with 0 < η <= MAX_LR."""
+    lr = real_scalar(lr, "lr (the learning rate)", positive=True)
+    if lr > MAX_LR:
+        raise ValueError(
+            f"lr (the learning rate) must be at most {MAX_LR:g} (a larger step is a typo or a diverged "
+            f"schedule); got {lr:g}"
+        )
+    return lr
+
+
+def count(n, what: str, *, minimum: int = 0) -> int:
+    """A whole number >= ``minimum`` (an epoch count, a recording interval); 2.7 is refused, not truncated."""
+    if isinstance(n, bool) or not isinstance(n, (numbers.Integral, np.integer)):
+        raise TypeError(f"{what} must be an integer, got {type(n).__name__} {n!r}")
+    if n < minimum:
+        raise ValueError(f"{what} must be >= {minimum}, got {n}")
+    return int(n)
 
 
 def width(n, what: str) -> int:

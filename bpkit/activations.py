@@ -22,21 +22,42 @@ def _exp_limit(dtype) -> float:
 
 
 class Activation:
-    """An element-wise activation: ``value(z)``, ``derivative(z)``, ``derivative_from_output(a)``."""
+    """An element-wise activation: ``value(z)``, ``derivative(z)``, ``derivative_from_output(a)``.
+
+    A subclass must define ``value`` and ``derivative`` (checked when the class is created: a missing
+    one is a TypeError naming it) and a ``name``.  ``derivative_from_output(a)``, f' written through
+    a = f(z), is optional: without it the backward pass uses ``derivative(z)``.
+    """
 
     name = "activation"
+    REQUIRED = ("value", "derivative")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        missing = [m for m in cls.REQUIRED if getattr(cls, m) is getattr(Activation, m)]
+        if missing:
+            raise TypeError(
+                f"Activation subclass {cls.__name__} must define {', '.join(m + '(z)' for m in missing)} "
+                f"(f(z) and f'(z), element by element); it has no {', '.join(missing)}"
+            )
+        if not isinstance(cls.name, str) or not cls.name:
+            raise TypeError(f"Activation subclass {cls.__name__} needs a name (a non-empty str)")
+        cls.has_output_derivative = cls.derivative_from_output is not Activation.derivative_from_output
 
     def __call__(self, z):
         return self.value(z)
 
     def value(self, z):  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}.value(z)")
 
     def derivative(self, z):  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}.derivative(z)")
 
-    def derivative_from_output(self, a):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def derivative_from_output(self, a):
+        """f' through the output a = f(z); subclasses may define it (else ``derivative(z)`` is used)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no derivative_from_output(a); use derivative(z)"
+        )
 
     def __repr__(self):
         return f"activation {self.name!r}"

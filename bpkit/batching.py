@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _validate
 from .losses import get_loss
 from .registry import implements
 
@@ -22,26 +23,30 @@ def per_sample_average(net, X, T, loss="mse", l2=0.0):
     ``MSE(reduction="sum")`` where L = Σ_i ℓ_i.  The L2 term λW is added once.
     Returns ``(J, grads)`` like ``net.loss_and_grads``.
     """
-    X, T, loss_obj, l2 = net._prepare(X, T, loss, l2)
+    loss_obj = get_loss(loss)
+    l2 = _validate.real_scalar(l2, "l2 (the penalty λ)", nonnegative=True)
+    net.loss_and_grads(X, T, loss=loss_obj, l2=l2)  # validates X and T
+    X, T = np.asarray(X), np.asarray(T)
     m = X.shape[0]
     scale = 1.0 if getattr(loss_obj, "reduction", "mean") == "sum" else 1.0 / m
     total, acc = 0.0, None
     for i in range(m):
-        value, grads = net.loss_and_grads(X[i:i + 1], T[i:i + 1], loss=get_loss(loss_obj), l2=0.0)
+        value, grads = net.loss_and_grads(X[i:i + 1], T[i:i + 1], loss=loss_obj, l2=0.0)
         total += value
         if acc is None:
             acc = {k: np.array(v, dtype=np.float64) for k, v in grads.items()}
         else:
             for k, v in grads.items():
                 acc[k] += v
+    params = dict(net.parameters())
     grads = {}
     for k, v in acc.items():
         g = v * scale
-        if l2 and k.endswith(".W"):
-            g = g + l2 * net.layers[int(k.split(".")[0])].W
+        if l2 and k.rsplit(".", 1)[-1] == "W":  # the penalty is on the weights (eq-l2-grad)
+            g = g + l2 * params[k]
         grads[k] = g.astype(net.dtype)
     J = total * scale
     if l2:
-        J += 0.5 * l2 * sum(float(np.vdot(layer.W, layer.W)) for layer in net.layers)
-    net.loss_and_grads(X, T, loss=loss_obj, l2=l2)  # leave the caches of the whole batch
+        J += 0.5 * l2 * sum(float(np.vdot(p, p)) for k, p in params.items() if k.rsplit(".", 1)[-1] == "W")
+    net.loss_and_grads(X, T, loss=loss_obj, l2=l2)  # leave the layers showing the whole batch
     return J, grads

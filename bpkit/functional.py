@@ -58,7 +58,10 @@ def activation_delta(dA, Z, activation="sigmoid", A=None, out=None):
         if out is not dA:
             np.copyto(out, dA)
         return out
-    fprime = act.derivative(Z) if A is None else act.derivative_from_output(A)
+    if A is None or not getattr(act, "has_output_derivative", False):
+        fprime = act.derivative(Z)
+    else:
+        fprime = act.derivative_from_output(A)
     return np.multiply(dA, fprime, out=out)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate
-from .activations import _exp_limit, get_activation, log_softmax, softmax
+from .activations import _exp_limit, log_softmax, softmax
 from .functional import activation_delta, as_float
 from .registry import implements
 
@@ -92,28 +92,41 @@ def output_delta_matched(A, T):
 
 
 class Loss:
-    """A loss.  ``fused`` losses give ∂L/∂Z of the output layer directly."""
+    """A loss, following the loss contract of :mod:`bpkit.protocol`.
+
+    ``value(A, T, ctx)`` is the loss of outputs ``A`` for targets ``T``; ``value_and_grad(A, T, ctx)``
+    returns it with its gradient: ∂L/∂A, or, for a loss fused with its output activation
+    (``requires`` is that activation's name), δ = ∂L/∂Z of the output layer.  ``ctx`` is the output
+    layer's :class:`~bpkit.protocol.Context` (a fused loss reads the logits ``ctx.Z`` there); an array
+    Z may be passed instead.
+    """
 
     name = "loss"
-    fused = False
-    #: the output activation a fused loss needs
+    #: None, or the output activation this loss is fused with (its δ skips that activation's f')
     requires = None
+
+    @property
+    def fused(self) -> bool:
+        """True if the loss gives ∂L/∂Z of the output layer rather than ∂L/∂A."""
+        return self.requires is not None
 
     def check_targets(self, T, where):
         """Raise ValueError if the targets are not valid for this loss."""
 
-    def value(self, A, T, Z):
-        raise NotImplementedError  # pragma: no cover
+    def value(self, A, T, ctx=None):
+        raise NotImplementedError(f"{type(self).__name__} must define value(A, T, ctx)")  # pragma: no cover
 
-    def grad_output(self, A, T):
-        raise NotImplementedError  # pragma: no cover
+    def value_and_grad(self, A, T, ctx=None):
+        raise NotImplementedError(f"{type(self).__name__} must define value_and_grad(A, T, ctx)")  # pragma: no cover
 
-    def delta(self, A, T, Z):
-        raise NotImplementedError  # pragma: no cover
-
-    def value_and_delta(self, A, T, Z):
-        """(L, δ of the output layer) for a fused loss."""
-        return self.value(A, T, Z), self.delta(A, T, Z)
+    def _logits(self, A, ctx):
+        """The output layer's pre-activation Z, from its context (or Z itself)."""
+        if ctx is None:
+            if self.requires == "identity":
+                return as_float(A)
+            raise ValueError(f"loss {self.name!r} needs the output layer's pre-activation Z (pass its context)")
+        Z = getattr(ctx, "Z", ctx)
+        return as_float(Z)
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -127,13 +140,14 @@ class MSE(Loss):
     def __init__(self, reduction="mean"):
         self.reduction = _validate.choice(reduction, {"mean": "mean", "sum": "sum"}, "MSE reduction")
 
-    def value(self, A, T, Z=None):
+    def value(self, A, T, ctx=None):
         return mse_loss(A, T, self.reduction)
 
     def grad_output(self, A, T):
+        """∂L/∂A: :func:`mse_grad`."""
         return mse_grad(A, T, self.reduction)
 
-    def value_and_grad(self, A, T):
+    def value_and_grad(self, A, T, ctx=None):
         """(L, ∂L/∂A): :func:`mse_loss` and :func:`mse_grad` sharing one A − T (one pass, no copy)."""
         diff = A - T
         scale = _scale(diff.shape[0], self.reduction)
@@ -149,7 +163,6 @@ class BinaryCrossEntropy(Loss):
     """Binary cross-entropy on a sigmoid output; targets in [0, 1]; δ = (a − t)/m."""
 
     name = "bce"
-    fused = True
     requires = "sigmoid"
 
     def check_targets(self, T, where):
@@ -159,18 +172,27 @@ class BinaryCrossEntropy(Loss):
                 f"binary cross-entropy needs targets in [0, 1]; T[{bad[0]}, {bad[1]}] = {T[tuple(bad)]}"
             )
 
-    def value(self, A, T, Z):
-        return bce_loss(Z, T)
+    def value(self, A, T, ctx=None):
+        return bce_loss(self._logits(A, ctx), T)
 
-    def delta(self, A, T, Z):
+    def delta(self, A, T, Z=None):
+        """δ = ∂L/∂Z = (A − T)/m: :func:`output_delta_matched`."""
         return output_delta_matched(A, T)
+
+    def value_and_grad(self, A, T, ctx=None):
+        """(L, δ = ∂L/∂Z = (σ(Z) − T)/m)."""
+        return self.value(A, T, ctx), output_delta_matched(A, T)
 
 
 class SoftmaxCrossEntropy(Loss):
-    """Softmax + cross-entropy on an identity (logit) output; rows of T are probability vectors."""
+    """Softmax + cross-entropy on an identity (logit) output; rows of T are probability vectors.
+
+    The rows of T are accepted if they sum to 1 within 1e-6 (float64) or 1e-4 (float32); the gradient
+    used is ∂L/∂z_j = (p_j Σ_k t_k − t_j)/m, exact for the rows as given (for rows summing exactly to
+    1 it is (p − t)/m).
+    """
 
     name = "softmax_ce"
-    fused = True
     requires = "identity"
 
     def check_targets(self, T, where):
@@ -189,11 +211,17 @@ class SoftmaxCrossEntropy(Loss):
                 f"row {i} sums to {sums[i]}"
             )
 
-    def value(self, A, T, Z):
-        return softmax_ce_loss(Z, T)
+    def value(self, A, T, ctx=None):
+        return softmax_ce_loss(self._logits(A, ctx), T)
 
-    def delta(self, A, T, Z):
-        return output_delta_matched(softmax(Z), T)
+    def delta(self, A, T, Z=None):
+        """δ = ∂L/∂Z = (p Σt − T)/m with p = softmax(Z): :func:`output_delta_matched` of p·Σt."""
+        P = softmax(self._logits(A, Z))
+        return output_delta_matched(P * np.asarray(T).sum(axis=1, keepdims=True).astype(P.dtype, copy=False), T)
+
+    def value_and_grad(self, A, T, ctx=None):
+        """(L, δ = ∂L/∂Z)."""
+        return self.value(A, T, ctx), self.delta(A, T, ctx)
 
 
 LOSSES = {"mse": MSE, "bce": BinaryCrossEntropy, "softmax_ce": SoftmaxCrossEntropy}
@@ -206,17 +234,15 @@ def get_loss(loss) -> Loss:
     """A loss object from a name (``"mse"``, ``"bce"``, ``"softmax_ce"``) or a Loss instance."""
     if isinstance(loss, Loss):
         return loss
+    if not isinstance(loss, str) and all(callable(getattr(loss, m, None)) for m in ("value", "value_and_grad")):
+        if not hasattr(loss, "requires") or not hasattr(loss, "check_targets") or not hasattr(loss, "name"):
+            raise TypeError(
+                f"a loss must follow bpkit's loss contract (bpkit.protocol): {type(loss).__name__} needs "
+                f"name, requires, check_targets(T, where), value(A, T, ctx) and value_and_grad(A, T, ctx)"
+            )
+        return loss
     if isinstance(loss, str) and loss in _DEFAULTS:
         return _DEFAULTS[loss]
     obj = _validate.choice(loss, LOSSES, "loss")()
     _DEFAULTS[loss] = obj  # the losses hold no state: one object per name
     return obj
-
-
-def check_output_activation(loss: Loss, activation, where: str) -> None:
-    """A fused loss needs its matching output activation."""
-    if loss.fused and get_activation(activation).name != loss.requires:
-        raise ValueError(
-            f"loss {loss.name!r} is fused with a {loss.requires!r} output, but {where} uses "
-            f"{get_activation(activation).name!r}; build the network with output_activation={loss.requires!r}"
-        )

@@ -14,10 +14,11 @@ def sgd_step(net, grads, lr):
 
     ``grads`` is the dict returned by ``net.loss_and_grads`` (name → array of the
     parameter's shape); ``lr`` is the learning rate η > 0.  Every parameter of
-    the network must have a gradient.  Raises ValueError, and leaves the network
+    the network must have a gradient.  ``lr`` must be finite, > 0 and at most
+    ``bpkit._validate.MAX_LR`` (1e4).  Raises ValueError, and leaves the network
     unchanged, if a step would produce a non-finite parameter (divergence).
     """
-    lr = _validate.real_scalar(lr, "lr (the learning rate)", positive=True)
+    lr = _validate.learning_rate(lr)
     if not isinstance(grads, dict):
         raise TypeError(f"grads must be the dict name -> array from loss_and_grads, got {type(grads).__name__}")
     params = dict(net.parameters())

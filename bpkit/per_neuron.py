@@ -21,7 +21,8 @@ import math
 
 import numpy as np
 
-from .layers import Residual
+from . import _validate
+from .losses import get_loss
 from .registry import implements
 
 
@@ -90,7 +91,8 @@ def _loss_and_output_deltas(loss, o, z, t, act, m):
         top = max(z)
         log_sum = top + math.log(sum(math.exp(z[v] - top) for v in range(n)))
         value = -sum(t[v] * (z[v] - log_sum) for v in range(n)) / m
-        return value, [(math.exp(z[v] - log_sum) - t[v]) / m for v in range(n)]
+        t_sum = sum(t)  # 1 for a probability vector; the gradient p_v Σt − t_v is exact for any row
+        return value, [(math.exp(z[v] - log_sum) * t_sum - t[v]) / m for v in range(n)]
     raise ValueError(f"the per-neuron version does not know the loss {loss.name!r}")  # pragma: no cover
 
 
@@ -99,9 +101,19 @@ def loss_and_grads(net, X, T, loss="mse", l2=0.0):
 
     Also sets each layer's ``delta`` (rows = samples), as the vectorised version does.
     """
-    X, T, loss_obj, l2 = net._prepare(X, T, loss, l2)
+    contexts = net.contexts()  # the checks of the vectorised version (same errors), and its forward values
+    net.loss(X, T, loss=loss, l2=l2, contexts=contexts)
+    loss_obj = get_loss(loss)
+    l2 = _validate.real_scalar(l2, "l2 (the penalty λ)", nonnegative=True)
+    X, T = np.asarray(X, dtype=net.dtype), np.asarray(T, dtype=net.dtype)
     m = X.shape[0]
     layers = net.layers
+    for l, layer in enumerate(layers):
+        if not all(hasattr(layer, a) for a in ("W", "b", "activation", "identity_path")):
+            raise TypeError(
+                f"{net.where(l)}: the per-neuron version knows dense layers and residual blocks (W, b, "
+                f"activation, identity_path), not {type(layer).__name__}"
+            )
     W = [layer.W.tolist() for layer in layers]  # w[l][p][q]: weight from neuron p to neuron q
     b = [layer.b.tolist() for layer in layers]
     dW = [[[0.0] * layer.n_out for _ in range(layer.n_in)] for layer in layers]
@@ -116,7 +128,7 @@ def loss_and_grads(net, X, T, loss="mse", l2=0.0):
         for l, layer in enumerate(layers):
             z_l = [neuron_forward(o[l], W[l], q, b[l][q]) for q in range(layer.n_out)]
             o_l = [float(layer.activation.value(zq)) for zq in z_l]
-            if isinstance(layer, Residual):
+            if layer.identity_path:
                 o_l = [o[l][q] + o_l[q] for q in range(layer.n_out)]
             z.append(z_l)
             o.append(o_l)
@@ -126,7 +138,7 @@ def loss_and_grads(net, X, T, loss="mse", l2=0.0):
         t = [float(v) for v in T[i]]
         value, delta = _loss_and_output_deltas(loss_obj, o[-1], z[-1], t, last.activation, m)
         total += value
-        if isinstance(last, Residual):  # only MSE gets here: ∂L/∂y_q first, δ_q = ∂L/∂y_q f'(z_q)
+        if last.identity_path:  # only MSE gets here: ∂L/∂y_q first, δ_q = ∂L/∂y_q f'(z_q)
             scale = 1.0 / m if loss_obj.reduction == "mean" else 1.0
             d_out = [(o[-1][q] - t[q]) * scale for q in range(last.n_out)]
             delta = [d_out[q] * float(last.activation.derivative(z[-1][q])) for q in range(last.n_out)]
@@ -146,10 +158,10 @@ def loss_and_grads(net, X, T, loss="mse", l2=0.0):
             below = layers[l - 1]
             # ∂L/∂o_p for the outputs of the layer below: Σ_q w_pq δ_q, plus the identity path
             d_below = [sum(W[l][p][q] * delta[q] for q in range(layer.n_out)) for p in range(layer.n_in)]
-            if isinstance(layer, Residual):
+            if layer.identity_path:
                 d_below = [d_below[p] + d_out[p] for p in range(layer.n_in)]
             fprime = [float(below.activation.derivative(zq)) for zq in z[l - 1]]
-            if isinstance(layer, Residual) or isinstance(below, Residual):
+            if layer.identity_path or below.identity_path:
                 delta = [d_below[p] * fprime[p] for p in range(below.n_out)]
             else:
                 delta = [hidden_delta_neuron(fprime[p], W[l][p], delta) for p in range(below.n_out)]
@@ -157,12 +169,17 @@ def loss_and_grads(net, X, T, loss="mse", l2=0.0):
 
     grads = {}
     for l, layer in enumerate(layers):
+        owner = net.owner[l]  # a layer used at several positions: its gradient is the sum over them
         gW = np.array(dW[l], dtype=layer.dtype)
-        if l2:
-            gW = gW + l2 * layer.W
-        grads[f"{l}.W"] = gW
-        grads[f"{l}.b"] = np.array(db[l], dtype=layer.dtype)
-        layer.delta = np.array(deltas[l], dtype=layer.dtype)
+        gb = np.array(db[l], dtype=layer.dtype)
+        grads[f"{owner}.W"] = gW if owner == l else grads[f"{owner}.W"] + gW
+        grads[f"{owner}.b"] = gb if owner == l else grads[f"{owner}.b"] + gb
+        contexts[l].delta = np.array(deltas[l], dtype=layer.dtype)
+        contexts[l].grads = {"W": gW, "b": gb}
     if l2:
-        total += 0.5 * l2 * sum(float((layer.W.astype(np.float64) ** 2).sum()) for layer in layers)
+        for l, layer in enumerate(layers):
+            if net.owner[l] == l:
+                grads[f"{l}.W"] = grads[f"{l}.W"] + l2 * layer.W
+                total += 0.5 * l2 * float((layer.W.astype(np.float64) ** 2).sum())
+    net.show(contexts)
     return total, grads

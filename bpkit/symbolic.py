@@ -127,6 +127,42 @@ def hadamard(A, B):
 # -- the network -----------------------------------------------------------------------------
 
 
+#: the largest verify cost accepted (see :func:`_verify_cost`): about 10 s measured on the book's machines
+MAX_VERIFY_COST = 400
+
+
+def _verify_cost(sizes, m):
+    """Rough cost of :meth:`SymbolicNetwork.verify` with a concrete activation: the number of paths from
+    the first hidden layer to the loss (m · Π n_l for l ≥ 1) times the depth.  Measured (s, 2 shared
+    cores): [2,2,2,2,2,2,1] m=1 (cost 192) 2.8 s; [5,5,5,2] m=2 (300) 4.3 s; [3,3,3,3,2] m=2 (432) 11 s;
+    [2]*7+[1] m=1 (448) 13 s; [3,3,3,3,3,2] m=1 (810) 19 s; [4,4,4,4,2] m=2 (1024) 27 s;
+    [5,5,5,5,2] m=2 (2000) 112 s."""
+    return m * int(np.prod(sizes[1:])) * (len(sizes) - 1)
+
+
+def _check_size(sizes, m, activation):
+    if _verify_cost(sizes, m) <= MAX_VERIFY_COST:
+        return
+    smaller = list(sizes)
+    while _verify_cost(smaller, m) > MAX_VERIFY_COST:
+        hidden = smaller[1:-1]
+        if hidden and max(hidden) > 2:  # narrow the widest hidden layer first
+            k = 1 + hidden.index(max(hidden))
+            smaller[k] -= 1
+        elif len(smaller) > 2:  # then drop a hidden layer
+            del smaller[-2]
+        else:
+            smaller[-1] = max(1, smaller[-1] - 1)
+            if smaller[-1] == 1:
+                break
+    hint = "[" + ",".join(str(n) for n in smaller) + "]"
+    raise ValueError(
+        f"SymbolicNetwork({sizes}, activation={activation!r}, m={m}) is too large to verify quickly "
+        f"(estimated over 10 s; [5, 5, 5, 5, 2] with m=2 took 112 s): use a smaller network, "
+        f"e.g. {hint} with m={m}, or pass check_size=False"
+    )
+
+
 class SymbolicNetwork:
     """An explicit symbolic network: ``sizes = [n_0, ..., n_L]``, batch of ``m`` samples.
 
@@ -147,14 +183,20 @@ class SymbolicNetwork:
         Hidden layers with equal input and output widths become Y = X + f(XW + b).
     l2 : sympy.Expr or float
         Adds s = λ/2 Σ ‖W‖² to the loss (``l2=sympy.Symbol("lambda")`` keeps λ symbolic).
+    check_size : bool
+        With a concrete activation, refuse (ValueError, naming a size that works) networks whose
+        :meth:`verify` would take more than about 10 s; ``False`` builds them anyway.
     """
 
-    def __init__(self, sizes, activation="f", output_activation=None, loss="mse", m=1, residual=False, l2=0):
+    def __init__(self, sizes, activation="f", output_activation=None, loss="mse", m=1, residual=False, l2=0,
+                 *, check_size=True):
         sizes = list(sizes)
         if len(sizes) < 2:
             raise ValueError(f"sizes needs at least two entries, got {sizes}")
         self.sizes = [_validate.width(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
         self.m = _validate.width(m, "m (the batch size)")
+        if check_size and activation != "f":
+            _check_size(self.sizes, self.m, activation)
         self.activation = activation
         self.output_activation = activation if output_activation is None else output_activation
         self.loss_name = _validate.choice(loss, {"mse": "mse", "bce": "bce", "softmax_ce": "softmax_ce"}, "loss")

@@ -16,9 +16,10 @@ def train(net, X, T, loss="mse", lr=0.5, epochs=1000, l2=0.0, batch_size=None, s
     ``seed``.  Returns ``{"epoch": [...], "loss": [...]}``, the loss J on the
     whole data set after every ``record_every`` epochs (epoch 0 = before training).
     """
-    epochs = int(_validate.real_scalar(epochs, "epochs", nonnegative=True))
-    record_every = max(1, int(record_every))
-    X = _validate.batch(X, "X", net.layers[0].n_in, net.dtype, net.layers[0].where)
+    epochs = _validate.count(epochs, "epochs")
+    record_every = _validate.count(record_every, "record_every", minimum=1)
+    lr = _validate.learning_rate(lr)
+    X = _validate.batch(X, "X", net.layers[0].n_in, net.dtype, lambda: net.where(0))
     m = X.shape[0]
     if batch_size is not None:
         batch_size = _validate.width(batch_size, "batch_size")
@@ -41,9 +42,14 @@ def train(net, X, T, loss="mse", lr=0.5, epochs=1000, l2=0.0, batch_size=None, s
 
 
 def accuracy(net, X, T):
-    """Fraction of samples classified right: threshold 0.5 for one output, argmax for several."""
+    """Fraction of samples classified right: threshold 0.5 for one output, argmax for several.
+
+    ``T`` must have the network's output shape (m, n_out) and be finite (a NaN target would count as
+    a wrong class silently).
+    """
     out = net.forward(X)
-    T = np.asarray(T)
-    if out.shape[1] == 1:
+    m, n_out = out.shape
+    T = _validate.targets(T, m, n_out, net.dtype, lambda: f"accuracy: the network's last {net.where(len(net) - 1)}")
+    if n_out == 1:
         return float(np.mean((out[:, 0] > 0.5) == (T[:, 0] > 0.5)))
     return float(np.mean(out.argmax(axis=1) == T.argmax(axis=1)))

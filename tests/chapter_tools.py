@@ -66,11 +66,11 @@ def execute(path, replace=None, timeout=600, preamble=None, until=None):
 
 def copy_book(dest: Path, execute_only: str) -> Path:
     """A copy of the book in ``dest`` whose configuration executes only ``execute_only`` (a chapters/ path)."""
-    for name in ("_config.yml", "_toc.yml", "intro.md", "references.bib"):
+    for name in ("_config.yml", "_toc.yml", "intro.md", "references.bib", "constraints.txt"):
         shutil.copy(ROOT / name, dest / name)
     shutil.copytree(ROOT / "chapters", dest / "chapters", ignore=shutil.ignore_patterns("_build", "*.ipynb"))
-    for folder in ("_assets", "_ext"):
-        shutil.copytree(ROOT / folder, dest / folder)
+    for folder in ("_assets", "_ext", "tools", "bpkit"):   # the build's extensions load tools/; the api page bpkit/
+        shutil.copytree(ROOT / folder, dest / folder, ignore=shutil.ignore_patterns("__pycache__"))
     if (ROOT / "_build" / "offline-assets").exists():
         shutil.copytree(ROOT / "_build" / "offline-assets", dest / "_build" / "offline-assets")
     others = sorted(

@@ -7,6 +7,13 @@ from pathlib import Path
 
 import pytest
 
+try:  # pytest's own process draws off screen; the kernels it starts choose their own (inline) backend
+    import matplotlib
+
+    matplotlib.use("Agg")  # not MPLBACKEND: an environment variable would reach those kernels too
+except ImportError:
+    pass
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 
@@ -17,3 +24,10 @@ def site() -> Path:
     if not (SITE / "chapters" / "notation.html").exists():
         subprocess.run(["make", "-C", str(ROOT), "book"], check=True)
     return SITE
+
+
+def pytest_collection_modifyitems(items):
+    """A test that reads the built site is a `book` test (``make test-fast`` leaves it out)."""
+    for item in items:
+        if "site" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.book)

@@ -16,6 +16,8 @@ import pytest
 
 from chapter_tools import ROOT, execute
 
+pytestmark = pytest.mark.slow
+
 # (chapter, "module:function" or "module:Class.method", perturbation, a string of the first check's cell that
 #  catches it — the test asserts that the chapter fails exactly there)
 PERTURBATIONS = [  # the slow ones first, so that the two workers finish together

@@ -40,6 +40,7 @@ def test_every_chapter_with_equations_has_a_mutation():
     assert with_equations and with_equations <= set(MUTATIONS), f"without a mutation: {sorted(with_equations - set(MUTATIONS))}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chapter", sorted(MUTATIONS))
 def test_a_wrong_equation_fails_the_chapter(chapter):
     path = ROOT / "chapters" / f"{chapter}.md"

@@ -15,6 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import coursework  # noqa: E402
+import toc  # noqa: E402  (tests/toc.py: the chapters, from _toc.yml)
 
 CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.md")
                   if any(c.metadata.get("nbgrader") for c in jupytext.read(p, fmt="md:myst").cells))
@@ -26,8 +27,7 @@ def graded_cells(chapter):
 
 
 def test_every_main_chapter_has_three_nbgrader_exercises():
-    main = ["notation", "chain-rule", "output-delta", "hidden-delta", "batch", "regularization", "residual",
-            "training"]
+    main = toc.main_chapters()
     assert set(main) <= set(CHAPTERS)
     ids = []
     for chapter in main:
@@ -88,6 +88,7 @@ def released_book(tmp_path_factory):
     return course / "release" / "book"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_released_notebook_has_no_solution_and_no_hidden_test(released_book, chapter):
     text = (released_book / f"{chapter}.ipynb").read_text()
@@ -107,6 +108,9 @@ def test_released_notebook_has_no_solution_and_no_hidden_test(released_book, cha
 # tests/test_grading_hostile.py.
 
 
+
+
+@pytest.mark.slow
 def test_make_targets_print_usage_without_arguments():
     for target in ("release", "autograde"):
         result = subprocess.run(["make", "-s", "-C", str(ROOT), target, "BIN=" + str(Path(sys.executable).parent),

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import coursework  # noqa: E402
 from grading import sandbox  # noqa: E402
 
-pytestmark = pytest.mark.skipif(sandbox.available() is not None, reason=str(sandbox.available()))
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(sandbox.available() is not None, reason=str(sandbox.available()))]
 
 CHAPTER = "notation"
 ANSWERS = ["notation-translate-answer", "notation-fold-answer", "notation-guide-answer"]

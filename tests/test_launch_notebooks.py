@@ -134,6 +134,7 @@ def _stale_bpkit(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_every_launch_notebook_runs_offline_in_a_fresh_venv(site, tmp_path_factory):
     """Two at a time; every other notebook finds an older bpkit first, which the set-up cell replaces."""
     python, wheel = launch_env.launch_venv(tmp_path_factory.getbasetemp() / "launch-env")

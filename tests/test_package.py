@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import bpkit as bp
 
@@ -83,6 +84,7 @@ def _modules_of_checkout():
     return names
 
 
+@pytest.mark.slow
 def test_wheel_installs_every_module_outside_the_checkout(tmp_path_factory):
     """pyproject.toml once listed `packages = ["bpkit"]`: the wheel had no bpkit.widgets (5 modules)."""
     import launch_env

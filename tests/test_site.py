@@ -1,5 +1,6 @@
-"""The website in a real browser, offline: every page typesets its math, shows its widgets, loads nothing
-from outside 127.0.0.1, logs no console error.  Screenshots go to artifacts/site/ (not committed)."""
+"""The website in a real browser, offline: every page typesets its math, shows its explorers as pictures of
+their state (no live widget without a kernel), loads nothing from outside 127.0.0.1, logs no console error.
+Screenshots go to artifacts/site/ (not committed); tests/test_a11y.py checks layout and accessibility."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 
 import pytest
 
+import toc
 from browser import artifact, chromium, skip_browser, static_server, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(skip_browser(), reason="BPBOOK_SKIP_BROWSER=1")]
@@ -37,6 +39,7 @@ def test_every_page_offline(site):
             page.goto(base + path, wait_until="load", timeout=60_000)
             has_math = 'class="math' in html
             has_widgets = "application/vnd.jupyter.widget-view+json" in html
+            has_snapshots = "bp-widget-static-box" in html
             if has_math:
                 page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30_000)
                 page.evaluate("MathJax.startup.promise")
@@ -44,6 +47,9 @@ def test_every_page_offline(site):
             if has_widgets:
                 page.wait_for_selector(".widget-slider .noUi-handle", timeout=30_000)
                 page.wait_for_timeout(500)
+            if has_snapshots:
+                page.wait_for_function("[...document.querySelectorAll('img.bp-widget-static')].every(i => i.complete)",
+                                       timeout=30_000)
             page.screenshot(path=str(artifact("site", path.replace("/", "_") + ".png")), full_page=False)
             results[path] = dict(
                 errors=list(errors), failures=list(failures),
@@ -53,8 +59,12 @@ def test_every_page_offline(site):
                 views=html.count("application/vnd.jupyter.widget-view+json"),
                 rendered=page.locator(".bp-explorer, .bp-landscape").count(),
                 sliders=page.locator(".widget-slider .noUi-handle").count(),
-                figures=page.locator(".bp-figure img, img.bp-figure, .bp-figure").count(),
-                hints=page.locator(".bp-static-hint:visible").count(),
+                # explorers on the website: a picture of their state that the browser could decode, a note, a link
+                snapshots=page.locator(".bp-widget-static-box").count(),
+                pictures=page.evaluate("[...document.querySelectorAll('img.bp-widget-static')]"
+                                       ".filter(i => i.naturalWidth > 100 && i.alt.length > 40).length"),
+                notes=page.locator(".bp-widget-static-note:visible").count(),
+                widget_js=page.locator("script[src*='embed-amd']").count(),
                 search_buttons=page.locator(".search-button-field:visible").count(),
             )
             page.close()
@@ -71,16 +81,22 @@ def test_every_page_offline(site):
             problems.append(f"{path}: raw TeX visible: {r['raw_tex'][:5]}")
         if path != "search.html" and r["search_buttons"] != 1:  # the sidebar's, no second one in a header bar
             problems.append(f"{path}: {r['search_buttons']} visible search buttons")
-        if r["has_widgets"] and (r["sliders"] == 0 or r["rendered"] == 0 or r["hints"] == 0):
-            problems.append(f"{path}: widget views {r['views']} but rendered {r['rendered']}, sliders {r['sliders']}, "
-                            f"visible hints {r['hints']}")
+        if r["views"] or r["rendered"] or r["sliders"]:  # a widget without a kernel: its controls move nothing
+            problems.append(f"{path}: live widgets on the static site: views {r['views']}, rendered {r['rendered']}, "
+                            f"sliders {r['sliders']}")
+        if r["notes"] != r["snapshots"]:
+            problems.append(f"{path}: {r['snapshots']} explorer snapshots but {r['notes']} visible notes")
+        if r["widget_js"] and not r["views"]:
+            problems.append(f"{path}: loads the ipywidgets manager but shows no widget")
     assert not blocked, f"pages asked for the internet: {sorted(set(blocked))[:5]}"
     assert not problems, "\n".join(problems)
-    main = [f"chapters/{c}.html" for c in ("notation", "chain-rule", "output-delta", "hidden-delta", "batch",
-                                           "regularization", "residual", "training")]
+    main = [f"chapters/{c}.html" for c in toc.main_chapters()]
     assert all(results[p]["math"] > 0 for p in main + ["chapters/errata.html"])
-    # every chapter of the book (not the appendices) has at least one live explorer
-    assert all(results[p]["rendered"] >= 1 for p in main), {p: results[p]["rendered"] for p in main}
+    # every chapter of the book (not the appendices) has at least one explorer, shown as its snapshot, and
+    # every one that draws shows its picture (notation's forward-pass explorer is two tables)
+    assert all(results[p]["snapshots"] >= 1 for p in main), {p: results[p]["snapshots"] for p in main}
+    assert all(results[p]["pictures"] >= 1 for p in main if p != "chapters/notation.html"), \
+        {p: results[p]["pictures"] for p in main}
 
 
 def test_search_works_offline(site):

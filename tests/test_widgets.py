@@ -3,6 +3,7 @@ with central differences (the browser side is tests/test_browser_widgets.py)."""
 
 from __future__ import annotations
 
+import re
 import sys
 
 import numpy as np
@@ -152,10 +153,68 @@ def test_forward_explorer_three_ways_agree():
         assert shown[f"z_neuron[{q}]"] == shown[f"z_row[{q}]"] == shown[f"z_col[{q}]"]
 
 
-def test_widgets_render_an_image_and_the_static_hint():
+def test_widgets_render_an_image():
     ex = W.NetworkExplorer((2, 2, 1))
     assert ex.drawing.image.widget.value[:8] == b"\x89PNG\r\n\x1a\n"
     ls = W.LossLandscape(ex)
     assert ls.image.widget.value[:3] == b"\xff\xd8\xff"  # JPEG
-    html = ex.children[0].value
-    assert "bp-static-hint" in html and "display:none" in html
+
+
+EXPLORERS = {
+    "forward": lambda: W.ForwardExplorer(), "chain": lambda: W.ChainExplorer(),
+    "output-delta": lambda: W.OutputDeltaExplorer(), "batch": lambda: W.BatchExplorer(),
+    "regularization": lambda: W.RegularizationExplorer(), "depth": lambda: W.DepthExplorer(),
+    "network": lambda: W.NetworkExplorer((2, 2, 2, 1)),
+    "landscape": lambda: W.LossLandscape(W.NetworkExplorer((2, 2, 1))),
+}
+
+
+@pytest.mark.parametrize("name", EXPLORERS)
+def test_snapshot_is_the_live_state_as_a_picture(name):
+    """Display gives the live view (for Lab/Voila) and text/html (for the website): the figures as images
+    with alt text, every control's name and value, the tables, a note and the live link."""
+    import base64
+    import html as html_
+
+    ex = EXPLORERS[name]()
+    bundle = ex._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    page = bundle["text/html"]
+    assert 'class="bp-widget-static-note"' in page and 'class="bp-open-live" href="#bp-open-live"' in page
+    images = re.findall(r'<img class="bp-widget-static" src="data:image/(png|jpeg);base64,([^"]+)" alt="([^"]*)">', page)
+    assert len(images) == len(ex.static_figures())
+    for (kind, data, alt), (image, _) in zip(images, ex.static_figures()):
+        assert base64.b64decode(data) == image.widget.value  # the picture is the state the widget shows
+        assert len(html_.unescape(alt)) > 40
+    for table_html in ex.static_tables():
+        assert table_html in page
+    for label, value in ex.static_settings():
+        assert f">{html_.escape(label)}</td>" in page and f">{html_.escape(value)}</td>" in page
+    if name != "landscape":
+        assert len(ex.static_settings()) >= len(ex.sliders) >= 1
+        # move a control: the next snapshot shows the new value
+        key, control = next(iter(ex.sliders.items()))
+        new = control.value + (1 if isinstance(control.value, int) else 0.5)
+        ex.set(key, min(new, control.max))
+        assert f">{html_.escape(ex.static_settings()[0][1])}</td>" in ex._repr_mimebundle_()["text/html"]
+
+
+def test_slider_names_are_the_book_s_names():
+    ex = W.NetworkExplorer((2, 2, 2, 1))
+    names = [s.description for s in ex.sliders.values()]
+    assert names[:3] == ["x₁", "x₂", "t₁"] and "w⁽¹⁾₂₁" in names and "b⁽³⁾₁" in names
+    assert W.RegularizationExplorer().sliders["w"].description == "w⁽²⁾₁₁"
+    for make in EXPLORERS.values():
+        e = make()
+        for control in e.sliders.values():
+            assert control.description.strip(), f"{type(e).__name__}: a control without a name"
+
+
+def test_no_scroll_box_inside_the_explorer():
+    ex = W.NetworkExplorer((2, 2, 2, 1))
+    stack = [ex]
+    while stack:
+        w = stack.pop()
+        assert w.layout.overflow in (None, "", "visible"), f"{type(w).__name__} scrolls inside the page"
+        assert w.layout.max_height in (None, ""), type(w).__name__
+        stack.extend(getattr(w, "children", ()))

@@ -1,4 +1,4 @@
-"""Pieces every explorer shares: the static-site hint, number formatting, sliders."""
+"""Pieces every explorer shares: the static snapshot, number formatting, sliders."""
 
 from __future__ import annotations
 
@@ -6,18 +6,66 @@ import html
 
 import ipywidgets as widgets
 
-HINT = (
-    '<div class="bp-static-hint" style="display:none">'
-    "<b>This is a snapshot.</b> On the website the sliders do not move the numbers: open the chapter live "
-    "— the rocket icon at the top of the page launches it on Binder, Colab or a JupyterHub, and "
-    "<code>make lab</code> opens it in JupyterLab on your machine — then run the cells and move any slider."
-    "</div>"
-)
+LIVE_HREF = "#bp-open-live"  # the website's build replaces it with the chapter's launch link (Binder)
 
 
-def hint():
-    """A note shown only on the static website (the book's CSS reveals it; a live notebook keeps it hidden)."""
-    return widgets.HTML(HINT)
+class Snapshot:
+    """The explorer's state as a static picture, for pages without a kernel.
+
+    ``_repr_mimebundle_`` returns the live widget view *and* ``text/html``: a note, the figures as
+    ``<img class="bp-widget-static">`` with alt text, the settings and the explorer's own tables.  JupyterLab,
+    Voila and Colab show the live widget (its renderer ranks first); the book's HTML build is told to
+    prefer ``text/html`` (``nb_mime_priority_overrides`` in _config.yml), so the website shows the
+    snapshot: nothing on it can be moved, and its link opens the chapter live.
+    """
+
+    title = "explorer"
+
+    def static_figures(self):
+        """[(FigureImage, alt text)] — what the explorer draws, described in words."""
+        return []
+
+    def static_tables(self):
+        """HTML of the explorer's tables (its numbers, as text)."""
+        return [self.table.value] if getattr(self, "table", None) is not None else []
+
+    def static_settings(self):
+        """[(name as the book writes it, value as shown)] for every control."""
+        rows = []
+        for control in self.sliders.values():
+            value = control.value
+            shown = ("on" if value else "off") if isinstance(value, bool) else f"{value:.2f}" if isinstance(value, float) else str(value)
+            rows.append((control.description, shown))
+        return rows
+
+    def static_html(self):
+        import base64
+
+        settings = self.static_settings()
+        listed = ", with the settings listed below" if settings else ""
+        parts = [
+            '<div class="bp-widget-static-box">',
+            f'<p class="bp-widget-static-note"><strong>A picture of the {html.escape(self.title)}.</strong> '
+            f"Without a running Python kernel nothing here can move: this is the explorer as it starts{listed}. "
+            f'<a class="bp-open-live" href="{LIVE_HREF}">Open this chapter live</a> '
+            "(Binder) to move its controls, or run <code>make lab</code> on your machine.</p>",
+        ]
+        for image, alt in self.static_figures():
+            mime = "image/jpeg" if image.format == "jpeg" else "image/png"
+            data = base64.b64encode(image.widget.value).decode("ascii")
+            parts.append(f'<img class="bp-widget-static" src="data:{mime};base64,{data}" alt="{html.escape(alt)}">')
+        if settings:
+            rows = [[name, value] for name, value in settings]
+            parts.append('<div class="bp-widget-static-settings">'
+                         + table(["setting", "value"], rows, css_class="bp-table bp-settings") + "</div>")
+        parts += [f'<div class="bp-widget-static-table">{t}</div>' for t in self.static_tables()]
+        parts.append("</div>")
+        return "".join(parts)
+
+    def _repr_mimebundle_(self, **kwargs):
+        data = super()._repr_mimebundle_(**kwargs)
+        data["text/html"] = self.static_html()
+        return data
 
 
 def fmt(value, digits=5):
@@ -41,6 +89,14 @@ def slider(description, value, low=-3.0, high=3.0, step=STEP):
                             continuous_update=True, readout_format=".2f",
                             style={"description_width": "56px"}, layout=widgets.Layout(width="290px"))
     return s
+
+
+def row(children, *classes):
+    """Children side by side that wrap onto the next line when the screen is narrow (no scroll box)."""
+    box = widgets.HBox(children, layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"))
+    for name in ("bp-row",) + classes:
+        box.add_class(name)
+    return box
 
 
 def table(headers, rows, css_class="bp-table"):

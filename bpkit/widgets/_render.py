@@ -32,7 +32,9 @@ class FigureImage:
         self.canvas = fig.canvas
         self.format = format
         w_px = int(fig.get_figwidth() * fig.dpi)
-        self.widget = widgets.Image(format=format, layout=widgets.Layout(width=f"{width or w_px}px", height="auto"))
+        self.widget = widgets.Image(format=format, layout=widgets.Layout(width=f"{width or w_px}px", max_width="100%",
+                                                                                  height="auto", margin="2px 0px"))
+        # max_width: the picture shrinks to a narrow screen; no side margin, so 100% plus margins never overflows
         self.widget.add_class("bp-figure")
         self._animated = []
         self._background = None

@@ -13,17 +13,23 @@ from ..diagnostics import layer_gradient_norms
 from ..functional import dense_forward
 from ..layout import column_forward, to_column
 from ..network import mlp
-from ._common import fmt, hint, slider, snap, table
+from ._common import Snapshot, fmt, row, slider, snap, table
 from ._render import FigureImage, new_figure
 
 
-class _Explorer(widgets.VBox):
-    """Shared behaviour: sliders by key, ``set(key, value)``, and ``displayed()`` parsing the tables."""
+class _Explorer(Snapshot, widgets.VBox):
+    """Shared behaviour: sliders by key, ``set(key, value)``, and ``displayed()`` parsing the tables.
+
+    The figure and its table come first, the controls beside them on a wide screen and under them on a
+    narrow one (the row wraps); nothing scrolls inside the explorer.
+    """
 
     def _build(self, controls, figure_widget, extra=()):
         self.table = widgets.HTML()
-        right = [w for w in (figure_widget, self.table) if w is not None] + list(extra)
-        super().__init__([hint(), widgets.HBox([widgets.VBox(controls), widgets.VBox(right)])])
+        shown = [w for w in (figure_widget, self.table) if w is not None] + list(extra)
+        controls_box = widgets.VBox(controls)
+        controls_box.add_class("bp-controls")
+        super().__init__([row([widgets.VBox(shown), controls_box])])
         self.add_class("bp-explorer")
         for control in self.sliders.values():
             control.observe(lambda _change: self.refresh(), names="value")
@@ -64,6 +70,11 @@ class ForwardExplorer(_Explorer):
         self.matrices.value = (f"<div style='font-family:monospace;font-size:12px'><b>W</b> (row layout, n_in × n_out)"
                                f"<br>{mat(W)}<br><b>W_col = Wᵀ</b> (column layout)<br>{mat(W_col)}</div>")
 
+
+    title = "forward-pass explorer"
+
+    def static_tables(self):
+        return [self.table.value, self.matrices.value]
 
 class ChainExplorer(_Explorer):
     """A(X₁, X₂) = F(G(X₁, T(X₂))) with F = sin, G(x, t) = x·t, T = tanh: which factor do the partials share?"""
@@ -106,6 +117,13 @@ class ChainExplorer(_Explorer):
         self.image.refresh()
 
 
+    title = "chain-rule explorer"
+
+    def static_figures(self):
+        x1, x2 = self.sliders["X1"].value, self.sliders["X2"].value
+        return [(self.image, f"Plot of A = sin(X₁·tanh(X₂)) against X₂ from −3 to 3 for X₁ = {x1:.2f}, with the "
+                             f"point at X₂ = {x2:.2f} and its tangent, whose slope is ∂A/∂X₂ (value in the table).")]
+
 class OutputDeltaExplorer(_Explorer):
     """One output neuron: move z and the target t, watch a = σ(z) and the sign of δ for MSE and for BCE."""
 
@@ -142,6 +160,14 @@ class OutputDeltaExplorer(_Explorer):
         self.table.value = table(["a = σ(z)", "δ (MSE)", "δ (BCE)", "reading"],
                                  [[(fmt(a), "a"), (fmt(d_mse), "delta_mse"), (fmt(d_bce), "delta_bce"), verdict]])
 
+
+    title = "output-δ explorer"
+
+    def static_figures(self):
+        z, t = self.sliders["z"].value, self.sliders["t"].value
+        return [(self.image, f"Plot of the output δ against z from −5 to 5 for the target t = {t:.2f}: the MSE δ, "
+                             f"(a − t)·a(1 − a), in blue and the BCE δ, a − t, in orange, with points at z = {z:.2f}; "
+                             "both curves cross zero where a = t.")]
 
 class BatchExplorer(_Explorer):
     """The batch gradient of one weight is the mean of the per-sample gradients: move the batch size m."""
@@ -186,6 +212,13 @@ class BatchExplorer(_Explorer):
         self.table.value = table(["m", "mean of per-sample ∂ℓᵢ/∂w", "batch ∂L/∂w = Aᵀδ"],
                                  [[str(m), (fmt(mean), "mean"), (fmt(batch), "batch")]])
 
+
+    title = "batch explorer"
+
+    def static_figures(self):
+        m = self.sliders["m"].value
+        return [(self.image, f"Bar chart of the per-sample gradients ∂ℓᵢ/∂w of samples 1 to {m}, with a red line "
+                             "at their mean, which equals the batch gradient (values in the table).")]
 
 class RegularizationExplorer(_Explorer):
     """J = L + s along one weight: move w and λ, switch the ½ of the penalty on and off."""
@@ -239,6 +272,14 @@ class RegularizationExplorer(_Explorer):
                                  [[(fmt(dL), "dL"), (fmt(ds), "ds"), (fmt(dL + ds), "dJ")]])
 
 
+    title = "regularization explorer"
+
+    def static_figures(self):
+        w, lam = self.sliders["w"].value, self.sliders["lam"].value
+        half = "with" if self.sliders["half"].value else "without"
+        return [(self.image, f"Plot of the loss L, the penalty s (λ = {lam:.2f}, {half} the ½) and J = L + s "
+                             f"against w⁽²⁾₁₁ from −3 to 3, with a point on J at w⁽²⁾₁₁ = {w:.2f}.")]
+
 class DepthExplorer(_Explorer):
     """‖∂L/∂W⁽ˡ⁾‖ for every layer of a plain and a residual sigmoid network: move the depth."""
 
@@ -283,6 +324,14 @@ class DepthExplorer(_Explorer):
         return {name: float(value) for name, value in
                 re.findall(r'data-name="([^"]+)">([+-][0-9.e+-]+)', self.table.value)}
 
+
+    title = "depth explorer"
+
+    def static_figures(self):
+        depth = self.sliders["depth"].value
+        return [(self.image, f"Log-scale plot of the gradient norm ‖∂L/∂W⁽ˡ⁾‖ of each layer l = 1 to {depth} for a "
+                             "plain and a residual sigmoid network: the plain network's norms fall by orders of "
+                             "magnitude towards the first layer, the residual network's stay level.")]
 
 __all__ = ["ForwardExplorer", "ChainExplorer", "OutputDeltaExplorer", "BatchExplorer", "RegularizationExplorer",
            "DepthExplorer", "get_activation"]

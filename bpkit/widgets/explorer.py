@@ -10,7 +10,7 @@ import numpy as np
 
 from ..network import mlp
 from ..optim import sgd_step
-from ._common import fmt, hint, slider, snap, table
+from ._common import Snapshot, fmt, row, slider, snap, table
 from ._render import FigureImage, new_figure
 from .network_view import NetworkDrawing, node_name
 
@@ -28,7 +28,7 @@ def param_label(name):
     return f"b{sup}{str(int(i) + 1).translate(SUB)}"
 
 
-class NetworkExplorer(widgets.VBox):
+class NetworkExplorer(Snapshot, widgets.VBox):
     """Explore a small network (e.g. 2-2-1, 2-2-2): move any slider and watch z, a, δ and ∂L/∂θ update.
 
     Parameters
@@ -84,8 +84,7 @@ class NetworkExplorer(widgets.VBox):
         self.loss_label = widgets.HTML()
         self.loss_label.add_class("bp-loss")
         self.history = []
-        right = [self.drawing.image.widget, self.loss_label, widgets.HBox([self.neuron_table, self.grad_table])]
-        controls = []
+        shown = [self.drawing.image.widget, self.loss_label, row([self.neuron_table, self.grad_table])]
         if step:
             self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-2, max=1, step=0.1, description="η",
                                              readout_format=".2f", layout=widgets.Layout(width="290px"))
@@ -102,16 +101,39 @@ class NetworkExplorer(widgets.VBox):
             (self._history_line,) = ax.plot([0], [0], "o-", ms=3, lw=1.2, color="C3")
             self._history_ax = ax
             self.history_image = FigureImage(self.history_fig)
-            controls = [widgets.HBox([self.step_button, self.ten_button, self.lr]), self.history_image.widget]
+            shown += [row([self.step_button, self.ten_button, self.lr]), self.history_image.widget]
         head = [widgets.HTML(f"<h4 style='margin:4px 0'>{html.escape(title)}</h4>")] if title else []
-        super().__init__(head + [hint(), widgets.HBox([widgets.VBox(boxes, layout=widgets.Layout(max_height="560px", overflow="auto",
-                                                                                                   width="315px", min_width="315px")),
-                                                        widgets.VBox(right + controls)])])
+        # the figure and the tables first; the sliders beside them on a wide screen, under them on a narrow
+        # one; no scroll box inside the page's scrolling
+        controls = widgets.VBox(boxes)
+        controls.add_class("bp-controls")
+        super().__init__(head + [row([widgets.VBox(shown), controls])])
         self.add_class("bp-explorer")
         self.refresh()
         if step:
             self.history = [self.loss]
             self._draw_history()
+
+    title = "network explorer"
+
+    def static_figures(self):
+        sizes = "-".join(str(n) for n in self.sizes)
+        figures = [(self.drawing.image, f"Drawing of the {sizes} network: edge width shows |w|, edge colour ∂L/∂w "
+                                        "and node colour δ (red positive, blue negative, scaled per layer); "
+                                        "the values are in the tables.")]
+        if getattr(self, "history_image", None) is not None:
+            figures.append((self.history_image, f"Loss after each gradient step: {len(self.history) - 1} steps taken, "
+                                                f"L = {self.loss:.5f}."))
+        return figures
+
+    def static_tables(self):
+        return [self.loss_label.value, self.neuron_table.value, self.grad_table.value]
+
+    def static_settings(self):
+        rows = super().static_settings()
+        if getattr(self, "lr", None) is not None:
+            rows.append(("η (learning rate)", f"{self.lr.value:.2f}"))
+        return rows
 
     # -- reading and writing the sliders -------------------------------------------------------
     def _on_slider(self, change):

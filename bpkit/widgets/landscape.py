@@ -2,47 +2,46 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 import ipywidgets as widgets
 import numpy as np
 
-from ..activations import get_activation
-from ._common import fmt, hint
+from .._validate import NonFiniteError
+from ._common import Snapshot, fmt
 from ._render import FigureImage, new_figure
 from .explorer import param_label
+
+
+def _entry(key):
+    """``"1.W[0,1]"`` → (``"1.W"``, (0, 1)): a parameter's name and an index into it."""
+    name, idx = re.fullmatch(r"(\d+\.\w+)\[([\d,]+)\]", key).groups()
+    return name, tuple(int(i) for i in idx.split(","))
 
 
 def grid_loss(net, X, T, loss, key_a, values_a, key_b, values_b):
     """The loss for every pair (values_a[i], values_b[j]) of the two parameters, the others fixed: (n_a, n_b).
 
-    One batched forward pass: each layer's parameters get a leading axis of length n_a·n_b.
+    The network's own ``loss`` (whichever loss is named) on a copy of the network, so that ``net`` is
+    left as it was; it uses only the public methods of the network.
     """
-    G = len(values_a) * len(values_b)
-    va, vb = np.meshgrid(values_a, values_b, indexing="ij")
-    params = {}
-    for l, layer in enumerate(net.layers):
-        params[f"{l}.W"] = np.broadcast_to(layer.W, (G,) + layer.W.shape).copy()
-        params[f"{l}.b"] = np.broadcast_to(layer.b, (G,) + layer.b.shape).copy()
-    for key, values in ((key_a, va), (key_b, vb)):
-        layer, kind, idx = re.fullmatch(r"(\d+)\.([Wb])\[([\d,]+)\]", key).groups()
-        index = (slice(None),) + tuple(int(i) for i in idx.split(","))
-        params[f"{layer}.{kind}"][index] = values.ravel()
-    A = np.broadcast_to(np.asarray(X, float), (G,) + np.shape(X))
-    Z = None
-    for l, layer in enumerate(net.layers):
-        Z = A @ params[f"{l}.W"] + params[f"{l}.b"][:, None, :]
-        A = get_activation(layer.activation).value(Z) + (A if type(layer).__name__ == "Residual" else 0)
-    m = A.shape[1]
-    if loss == "bce":
-        softplus = np.maximum(Z, 0) + np.log1p(np.exp(-np.abs(Z)))
-        values = (softplus - T * Z).sum(axis=(1, 2)) / m
-    else:
-        values = 0.5 * ((A - T) ** 2).sum(axis=(1, 2)) / m
-    return values.reshape(va.shape)
+    work = copy.deepcopy(net)
+    params = dict(work.parameters())
+    (name_a, idx_a), (name_b, idx_b) = _entry(key_a), _entry(key_b)
+    values = np.empty((len(values_a), len(values_b)))
+    for i, va in enumerate(values_a):
+        params[name_a][idx_a] = va
+        for j, vb in enumerate(values_b):
+            params[name_b][idx_b] = vb
+            try:
+                values[i, j] = work.loss(X, T, loss=loss)
+            except NonFiniteError:  # the loss overflowed there: a gap in the picture, not an error
+                values[i, j] = np.nan
+    return values
 
 
-class LossLandscape(widgets.VBox):
+class LossLandscape(Snapshot, widgets.VBox):
     """The loss over parameters ``a`` and ``b`` of an explorer's network, with −∇ at the current point.
 
     It follows the explorer: moving ``a`` or ``b`` moves the point; moving any other slider changes
@@ -68,10 +67,23 @@ class LossLandscape(widgets.VBox):
                                    cmap="viridis", aspect="auto", interpolation="nearest", zorder=1)
         self.image.animate(self.heat)
         self.image._animated.insert(0, self.image._animated.pop())  # draw the image under the point and arrow
-        super().__init__([hint(), self.image.widget, self.label])
+        super().__init__([self.image.widget, self.label])
         self.add_class("bp-landscape")
         explorer.on_change(self.update)
         self.update(explorer)
+
+    title = "loss landscape"
+    sliders = {}  # its controls are the explorer's
+
+    def static_figures(self):
+        va, vb = self.explorer.sliders[self.a].value, self.explorer.sliders[self.b].value
+        a, b = param_label(self.a), param_label(self.b)
+        return [(self.image, f"Heat map of the loss over {a} (across) and {b} (up), the other parameters fixed, "
+                             f"from low (dark blue) to high (yellow); a black point at ({va:.2f}, {vb:.2f}) with an "
+                             "arrow along the negative gradient, pointing downhill.")]
+
+    def static_tables(self):
+        return [self.label.value]
 
     def _other_parameters(self):
         return tuple(float(s.value) for key, s in self.explorer.sliders.items() if key not in (self.a, self.b))
