@@ -17,7 +17,7 @@ unexport MPLBACKEND
 
 help:
 	@echo "make serve   build the book and serve it on http://127.0.0.1:$(PORT)"
-	@echo "make book    build the book strictly into _build/html"
+	@echo "make book    build the book strictly into _build/html (EDITION=student: _build/student-html)"
 	@echo "make test    run the whole test suite (includes the strict book build)"
 	@echo "make lab     open the chapters as notebooks in JupyterLab (127.0.0.1)"
 	@echo "make release CHAPTER=<id>                     the student notebook of a chapter (nbgrader)"
@@ -50,6 +50,22 @@ SITE_HASH = $(shell cat $(sort $(wildcard _assets/* _ext/*.py)) package-lock.jso
 # MathJax, require.js and the widget manager come from npm (pinned in package-lock.json) and are served
 # by the site itself; tools/offline_assets.py prints which configuration to build with (the CDN
 # fallback when npm is missing).
+# EDITION=student: the student edition (tools/edition.py): the same chapters without solutions, hidden tests
+# and the corrections that answer an exercise, built from _build/student-src into _build/student-html.
+ifeq ($(EDITION),student)
+book: $(STAMP)
+	@mkdir -p _build
+	@if [ "$$(cat _build/.student-inputs-hash 2>/dev/null)" != "$(INPUTS_HASH)" ]; then \
+	  rm -rf _build/student-src/_build/.jupyter_cache _build/student-src/_build/.doctrees; fi
+	@if [ "$$(cat _build/.student-site-hash 2>/dev/null)" != "$(SITE_HASH)" ]; then \
+	  rm -rf _build/student-src/_build/html _build/student-src/_build/.doctrees; fi
+	$(BIN)/python tools/offline_assets.py > _build/.book-config
+	STUDENT_URL="$(STUDENT_URL)" STUDENT_BRANCH="$(STUDENT_BRANCH)" $(BIN)/python tools/edition.py student "$$(cat _build/.book-config)" > _build/.student-config
+	$(BIN)/jupyter-book build _build/student-src -W -n --keep-going --config "$$(cat _build/.student-config)"
+	ln -sfn student-src/_build/html _build/student-html
+	@echo "$(INPUTS_HASH)" > _build/.student-inputs-hash
+	@echo "$(SITE_HASH)" > _build/.student-site-hash
+else
 book: $(STAMP)
 	@mkdir -p _build
 	@if [ "$$(cat _build/.inputs-hash 2>/dev/null)" != "$(INPUTS_HASH)" ]; then \
@@ -61,6 +77,7 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going --config "$$(cat _build/.book-config)"
 	@echo "$(INPUTS_HASH)" > _build/.inputs-hash
 	@echo "$(SITE_HASH)" > _build/.site-hash
+endif
 
 # Beyond Python: npm for the site's scripts (and, for the tests, Chromium and the autograder's sandbox
 # bubblewrap), installed when missing with root or sudo, else make stops with the one command to run
@@ -108,6 +125,7 @@ bench: $(STAMP)
 	cd benchmarks && ../$(BIN)/python bench_widgets.py
 	cd benchmarks && PATH="$(CURDIR)/$(BIN):$$PATH" ../$(BIN)/python bench_voila.py
 	cd benchmarks && ../$(BIN)/python bench_book.py
+	cd benchmarks && ../$(BIN)/python bench_grading.py
 	cd benchmarks && ../$(BIN)/python report.py
 
 test-fast: $(STAMP)

@@ -97,8 +97,9 @@ def mlp_section(mlp):
 
 def render(results=RESULTS):
     """The Markdown of benchmarks/README.md from the JSON files in `results`."""
-    mlp, per_neuron, widgets, book = (load(n, results) for n in ("mlp", "per_neuron", "widgets", "book"))
-    some = next((r for r in (mlp, widgets, per_neuron, book) if r), None)
+    mlp, per_neuron, widgets, book, grading = (load(n, results) for n in ("mlp", "per_neuron", "widgets", "book",
+                                                                          "grading"))
+    some = next((r for r in (mlp, widgets, per_neuron, book, grading) if r), None)
     if some is None:
         raise FileNotFoundError(f"no benchmark results in {results}: run `make bench`")
     m = some["machine"]
@@ -110,7 +111,8 @@ def render(results=RESULTS):
            "| `bench_mlp.py` | bpkit's forward + backward against the bare matrix products and PyTorch |",
            "| `bench_per_neuron.py` | the per-neuron teaching loops against the vectorised version |",
            "| `bench_widgets.py` | slider change → gradients and redrawn figure, in the kernel |",
-           "| `bench_book.py` | the strict book build, cold and unchanged; each chapter's SymPy checks |", "",
+           "| `bench_book.py` | the strict book build, cold and unchanged; each chapter's SymPy checks |",
+           "| `bench_grading.py` | N synthetic submissions of one chapter autograded in the sandbox |", "",
            f"Machine: {m['cores']} cores ({m['cpu']}), Python {m['python']}, NumPy {m['numpy']}, BLAS "
            f"{'; '.join(m['blas'])}; measured {m['date']}.", ""]
     if mlp:
@@ -143,6 +145,19 @@ def render(results=RESULTS):
         for c in book["chapters"]:
             out.append(f"| {c['chapter']} | {c['execute_s']:.2f} s | {c['sympy_s']:.2f} s |")
         out.append("")
+    if grading:
+        g = grading
+        out += ["## Autograding", "",
+                f"`bench_grading.py`: {g['n']} submissions of `{g['chapter']}` "
+                f"({', '.join(f'{v} {k}' for k, v in g['kinds'].items())}) graded by `coursework.autograde` with "
+                f"{g['workers']} workers, each in its sandbox"
+                + (f"; load average {g['load_before']:.1f} when it started (other work on the machine slows it)"
+                   if "load_before" in g else "") + ".", "",
+                f"* cold: **{g['cold_s']:.0f} s**, {g['per_min']:.1f} submissions/min, "
+                f"**{g['per_min_per_core']:.1f} per minute per core**; again unchanged (cached): {g['unchanged_s']:.1f} s",
+                f"* 300 submissions at that rate: **{g['minutes_for_300']:.0f} min** (target ≤ {g['target_300_min']:.0f} min: "
+                f"{'met' if g['minutes_for_300'] <= g['target_300_min'] else 'not met'})",
+                f"* scores: {', '.join(f'{v} × {k}' for k, v in g['scores'].items())}", ""]
     return "\n".join(out) + "\n"
 
 
