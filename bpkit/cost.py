@@ -75,9 +75,17 @@ def _held(arrays):
     return sum(seen.values())
 
 
+CACHED = ("input", "Z", "A", "F")  # what a layer's forward pass keeps for its backward pass (F: a residual block)
+
+
+def _cached(ctx):
+    return [getattr(ctx, name, None) for name in CACHED] if ctx is not None else []
+
+
 def stored_floats(net):
-    """Floats the layers of ``net`` hold in their forward caches (input, Z, A, and F of a residual block)."""
-    return _held(getattr(layer, name, None) for layer in net.layers for name in ("input", "Z", "A", "F"))
+    """Floats the last pass of ``net`` keeps for its backward pass: each layer's input, Z and A (and F of a
+    residual block), as held in the layers' contexts (``layer.last``, see :mod:`bpkit.protocol`)."""
+    return _held(a for layer in net.layers for a in _cached(getattr(layer, "last", None)))
 
 
 def checkpointed_loss_and_grads(net, X, T, every, loss="mse"):
@@ -85,51 +93,55 @@ def checkpointed_loss_and_grads(net, X, T, every, loss="mse"):
 
     The forward pass keeps only the inputs of layers 0, every, 2·every, … (until the end); the backward pass recomputes
     each segment's forward pass from its checkpoint, then runs the segment's backward pass and frees its
-    caches.  The gradients are those of ``net.loss_and_grads`` (the same operations on the same numbers);
+    contexts.  The gradients are those of ``net.loss_and_grads`` (the same operations on the same numbers);
     ``peak`` is the largest number of activation floats held at any moment (measured, not computed).
+    It uses only the layer contract (:mod:`bpkit.protocol`): ``forward(A, ctx)`` and ``backward(dA, ctx)``.
     """
+    from .protocol import Context
+
     every = _validate.width(every, "every (layers per checkpoint segment)")
     X, T, loss_obj, _ = net._prepare(X, T, loss, 0.0)
-    if loss_obj.fused:
-        raise ValueError(f"checkpointed_loss_and_grads supports non-fused losses (mse); got {loss!r}")
+    if loss_obj.requires is not None:
+        raise ValueError(f"checkpointed_loss_and_grads supports non-fused losses (mse: no output activation "
+                         f"fused into the loss); got {loss!r}")
     layers, n = net.layers, len(net.layers)
+    contexts = [None] * n  # the contexts alive at a moment: what the pass holds besides its checkpoints
     checkpoints, peak = {}, 0
 
     def measure(extra=()):
         nonlocal peak
-        held = list(checkpoints.values()) + list(extra)
-        held += [getattr(layer, name, None) for layer in layers for name in ("input", "Z", "A", "F")]
+        held = list(checkpoints.values()) + list(extra) + [a for ctx in contexts for a in _cached(ctx)]
         peak = max(peak, _held(held))
 
-    def drop(layer):
-        layer.input = layer.Z = layer.A = None
-        if hasattr(layer, "F"):
-            layer.F = None
-
-    for layer in layers:  # caches of an earlier pass are not kept: this pass holds only what it stores
-        layer._check_parameters()
-        drop(layer)
     A = X
     for i, layer in enumerate(layers):
         if i % every == 0:
             checkpoints[i] = A
-        A = layer.forward(A, checked=True)
+        contexts[i] = Context()
+        A = layer.forward(A, contexts[i])
         measure([A])
-        drop(layer)
-    value, grad = loss_obj.value_and_grad(A, T)
+        if i < n - 1:
+            contexts[i] = None
+    value, grad = loss_obj.value_and_grad(A, T, contexts[n - 1])
+    contexts[n - 1] = None
     del A
+    kw = net._backward_kw
+    per_position = [None] * n
     for start in reversed(range(0, n, every)):
         stop = min(start + every, n)
         A = checkpoints[start]
-        for i in range(start, stop):  # recompute the segment, keeping its caches
-            A = layers[i].forward(A, checked=True)
+        for i in range(start, stop):  # recompute the segment, keeping its contexts
+            contexts[i] = Context()
+            A = layers[i].forward(A, contexts[i])
         measure()
         for i in range(stop - 1, start - 1, -1):
-            grad = layers[i].backward(grad, need_input_grad=i > 0, overwrite=True)
+            grad = layers[i].backward(grad, contexts[i], need_input_grad=i > 0, **kw[i])
+            per_position[i] = contexts[i].grads
         for i in range(start, stop):
-            drop(layers[i])
+            contexts[i] = None
     grads = {}
-    for i, layer in enumerate(layers):
-        grads[f"{i}.W"] = layer.dW
-        grads[f"{i}.b"] = layer.db
+    for i, position in enumerate(per_position):  # a shared layer's gradient: the sum over its positions, in order
+        for name, g in position.items():
+            key = net._prefix[i] + name
+            grads[key] = grads[key] + g if key in grads else g
     return value, grads, peak
