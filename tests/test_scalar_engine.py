@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import bpkit as bp
@@ -48,6 +48,9 @@ def test_engine_equals_central_differences_and_the_layer_version(case):
     loss, params = network_loss(net, X, T)
     loss.backward()
     value, grads = net.loss_and_grads(X, T)
+    # at a ReLU kink (a dead neuron feeds the next layer z = 0 exactly) the engine and the layers take
+    # ReLU'(0) = 0, the book's convention, while central differences see the mean of the two slopes
+    assume(act != "relu" or all(np.min(np.abs(layer.Z)) > 1e-4 for layer in net.layers[:-1]))
     numeric = bp.numerical_grads(net, X, T)
     assert math.isclose(loss.data, value, rel_tol=1e-12, abs_tol=1e-15)
     for name, g in grads.items():

@@ -18,9 +18,10 @@ from .chapters import (BatchExplorer, ChainExplorer, DepthExplorer, ForwardExplo
                        RegularizationExplorer)
 from .explorer import NetworkExplorer
 from .descent import DescentLandscape
+from .init_explorer import InitExplorer
 from .landscape import LossLandscape
 from .playground import Playground
 from .sweep import BackpropSweep
 
 __all__ = ["BackpropSweep", "BatchExplorer", "ChainExplorer", "DepthExplorer", "DescentLandscape", "ForwardExplorer",
-           "LossLandscape", "NetworkExplorer", "OutputDeltaExplorer", "Playground", "RegularizationExplorer"]
+           "InitExplorer", "LossLandscape", "NetworkExplorer", "OutputDeltaExplorer", "Playground", "RegularizationExplorer"]
