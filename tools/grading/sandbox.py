@@ -71,7 +71,9 @@ def command(workdir: Path, slot: int, limits: Limits, argv):
     for f in ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf", "/etc/fonts"):
         if os.path.exists(f):
             bwrap += ["--ro-bind", f, f]
-    made = set()
+    # the private /tmp first: a venv or checkout that lives under /tmp (a CI clone, say) is bound on top of it
+    bwrap += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    made = {Path("/tmp")}
     for root in _python_roots():
         if not str(root).startswith("/usr/"):
             for parent in reversed(root.parents):   # bubblewrap would make them 0700, closed to the uid
@@ -82,7 +84,6 @@ def command(workdir: Path, slot: int, limits: Limits, argv):
     bwrap += ["--perms", "0755", "--dir", "/opt", "--perms", "0755", "--dir", "/opt/grader",
               "--ro-bind", str(HERE / "runner.py"), "/opt/grader/runner.py",
               "--ro-bind", str(HERE / "wire.py"), "/opt/grader/wire.py",
-              "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
               "--perms", "0755", "--dir", "/home", "--bind", str(workdir), "/home/student",
               "--chdir", "/home/student"]
     env = {"HOME": "/tmp", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8",
