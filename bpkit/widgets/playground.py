@@ -18,9 +18,10 @@ import numpy as np
 from ..data import two_moons
 from ..network import mlp
 from ..optim import sgd_step
-from ._common import Snapshot, fmt
+from ._common import Snapshot, fmt, row
 from ._render import FigureImage, new_figure
 from .explorer import param_label
+from .network_picker import NetworkPicker, network_svg
 
 DATASETS = ("two moons", "XOR", "circles", "spirals")
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
@@ -98,6 +99,10 @@ class Playground(Snapshot, widgets.VBox):
         self.reset_button = widgets.Button(description="reset", icon="undo", layout=widgets.Layout(width="80px"))
         self.param = widgets.Dropdown(description="gradient of", layout=widgets.Layout(width="220px"))
         self.param_info = widgets.HTML()
+        # the network, with every weight (edge) and bias (neuron) a control: click or Enter chooses it
+        self.picker = NetworkPicker()
+        self.picker.add_class("bp-network-picker")
+        self.picker.observe(self._on_pick, names="selected")
         self.status = widgets.HTML()
         self.status.add_class("bp-loss")
 
@@ -139,10 +144,11 @@ class Playground(Snapshot, widgets.VBox):
         self.param.observe(lambda _c: self._show_param(), names="value")
 
         controls = widgets.VBox([self.dataset, self.noise, self.test_fraction, self.activation, self.depth, self.width,
-                                 self.lr, widgets.HBox([self.play, self.step_button, self.reset_button]),
-                                 self.param, self.param_info])
+                                 self.lr, widgets.HBox([self.play, self.step_button, self.reset_button])])
+        network = widgets.VBox([widgets.HTML("<b>the network</b>: click an edge (a weight) or a neuron (its bias)"),
+                                self.picker, self.param, self.param_info], layout=widgets.Layout(max_width="420px"))
         figures = widgets.VBox([self.image.widget, self.status, self.curve_image.widget])
-        super().__init__([widgets.HBox([controls, figures])])
+        super().__init__([row([controls, network, figures])])
         self.add_class("bp-playground")
         self._data()
         self.new_network()
@@ -157,7 +163,8 @@ class Playground(Snapshot, widgets.VBox):
                 (self.curve_image, "Training and test loss against the number of gradient steps taken.")]
 
     def static_tables(self):
-        return [self.status.value, self.param_info.value]
+        drawing = network_svg(self.net, self.grads, self.param.value, interactive=False)
+        return [self.status.value, f'<div class="bp-network-static">{drawing}</div>', self.param_info.value]
 
     def static_settings(self):
         controls = (self.dataset, self.noise, self.test_fraction, self.activation, self.depth, self.width, self.lr)
@@ -264,8 +271,16 @@ class Playground(Snapshot, widgets.VBox):
             return float("nan")
         return float(np.mean((self.predictions(X) > 0.5) == (T[:, 0] > 0.5)))
 
+    def _on_pick(self, change):
+        """An edge or a neuron was chosen in the drawing: show that parameter (the dropdown follows)."""
+        keys = [k for _, k in self.param.options]
+        if change["new"] in keys:
+            self.param.value = change["new"]
+
     def _show_param(self):
         key = self.param.value
+        self.picker.selected = key or ""
+        self.picker.svg = network_svg(self.net, self.grads, key)
         if key is None:
             return
         layer, kind, idx = key.split(".")[0], key.split(".")[1][0], key[key.index("[") + 1:-1]
