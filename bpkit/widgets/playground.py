@@ -64,6 +64,14 @@ def split(X, T, test_fraction=0.3, seed=0):
     return X[train], T[train], X[test], T[test]
 
 
+def on_log_grid(value, s):
+    """The η a browser's log slider shows for ``value``, and sends back: base to the power of the nearest
+    point of the exponent's grid (η = 0.3 becomes 10^−0.5 = 0.316).  The playground trains with that η
+    from the start, so that the page, the static picture and the steps agree."""
+    exponent = s.min + round((np.log(value) / np.log(s.base) - s.min) / s.step) * s.step
+    return float(s.base ** round(exponent, 10))
+
+
 class Playground(Snapshot, widgets.VBox):
     """Train a small network on 2-D data, as in TensorFlow Playground, in the kernel with bpkit.
 
@@ -90,6 +98,7 @@ class Playground(Snapshot, widgets.VBox):
                                        layout=widgets.Layout(width="260px"))
         self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-3, max=1, step=0.1, description="η",
                                          readout_format=".3f", layout=widgets.Layout(width="260px"))
+        self.lr.value = on_log_grid(self.lr.value, self.lr)
         # a toggle with a text label (the Play widget's buttons are icons without an accessible name); while
         # it is on, an asyncio task on the kernel's loop takes a frame of steps twelve times a second
         self.play = widgets.ToggleButton(value=False, description="play", icon="play", tooltip="train continuously",
