@@ -13,9 +13,14 @@ from __future__ import annotations
 
 import html
 
-import anywidget
+import ipywidgets as widgets
 import numpy as np
 import traitlets
+
+try:
+    import anywidget
+except ImportError:  # pragma: no cover - bpkit[widgets] installs it; without it the drawing is a picture
+    anywidget = None
 
 from ._common import fmt
 from .explorer import param_label
@@ -83,14 +88,27 @@ CSS = """
 """
 
 
-class NetworkPicker(anywidget.AnyWidget):
-    """``svg``: the drawing (from :func:`network_svg`); ``selected``: the key of the chosen parameter
-    (``"1.W[0,2]"``, ``"0.b[1]"``), set by a click or Enter in the browser."""
+if anywidget is not None:
+    class NetworkPicker(anywidget.AnyWidget):
+        """``svg``: the drawing (from :func:`network_svg`); ``selected``: the key of the chosen parameter
+        (``"1.W[0,2]"``, ``"0.b[1]"``), set by a click or Enter in the browser."""
 
-    _esm = ESM
-    _css = CSS
-    svg = traitlets.Unicode("").tag(sync=True)
-    selected = traitlets.Unicode("").tag(sync=True)
+        _esm = ESM
+        _css = CSS
+        svg = traitlets.Unicode("").tag(sync=True)
+        selected = traitlets.Unicode("").tag(sync=True)
+        interactive = True
+else:  # pragma: no cover
+    class NetworkPicker(widgets.HTML):
+        """Without anywidget: the same drawing as a picture (the dropdown chooses the parameter)."""
+
+        svg = traitlets.Unicode("")
+        selected = traitlets.Unicode("")
+        interactive = False
+
+        @traitlets.observe("svg")
+        def _show(self, change):
+            self.value = change["new"]
 
 
 def gradient_label(key, value, grad):

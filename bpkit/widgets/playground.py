@@ -289,7 +289,7 @@ class Playground(Snapshot, widgets.VBox):
     def _show_param(self):
         key = self.param.value
         self.picker.selected = key or ""
-        self.picker.svg = network_svg(self.net, self.grads, key)
+        self.picker.svg = network_svg(self.net, self.grads, key, interactive=self.picker.interactive)
         if key is None:
             return
         layer, kind, idx = key.split(".")[0], key.split(".")[1][0], key[key.index("[") + 1:-1]
