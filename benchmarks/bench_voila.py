@@ -63,7 +63,8 @@ def measure(page, image, event, act, repeats):
     for i in range(repeats):
         page.evaluate(ARM, [image, event])
         act(i)
-        times.append(page.evaluate("() => window.__done") / 1000)
+        times.append(page.evaluate("() => Promise.race([window.__done, new Promise((_, no) => "
+                                   "setTimeout(() => no(new Error('no new picture within 30 s')), 30000))])") / 1000)
         time.sleep(0.05)
     return times
 
@@ -78,12 +79,13 @@ def main(repeats=20):
         nbformat.write(nb, Path(tmp) / "widgets.ipynb")
         port = free_port()
         args = ["voila", "widgets.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-                "--ServerApp.ip=127.0.0.1"]
+                "--ServerApp.ip=127.0.0.1", "--VoilaConfiguration.progressive_rendering=True"]
         with server_process(args, Path(tmp) / "voila.log", cwd=tmp) as proc, chromium() as ctx:
             page = ctx.new_page()
             goto_when_up(page, f"http://127.0.0.1:{port}/", proc, Path(tmp) / "voila.log", "Voila", timeout=120)
             page.wait_for_selector(".bp-playground img", timeout=240_000)
-            handle = page.locator(".widget-slider .noUi-handle").first
+            print("Voila shows the widgets; measuring", file=sys.stderr, flush=True)
+            handle = page.locator(".bp-explorer .bp-controls .widget-slider .noUi-handle").first  # x₁ (η comes first)
             handle.focus()
 
             def key(i):
@@ -97,6 +99,7 @@ def main(repeats=20):
                 (next_stage if i % 2 == 0 else back).click()
 
             stage = measure(page, ".bp-sweep img", "pointerdown", click, repeats)
+            print("slider and stage measured; the 200-step run", file=sys.stderr, flush=True)
             # a 200-step run of "play": the playground's new pictures counted from the first to the last
             steps_at = ".bp-playground span[data-name='steps']"
             page.evaluate(COUNT, ".bp-playground img")
