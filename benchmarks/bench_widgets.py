@@ -5,7 +5,8 @@
 Each explorer's slider is moved programmatically (as a browser's message would) between two values
 (the backward sweep's stage and the gradient-step button are "moved" the same way);
 the time is that of the whole update (bpkit's loss_and_grads, the figure redrawn in place and
-encoded as PNG, the HTML tables).  Target: median <= 30 ms.
+encoded, the HTML tables).  Target: median <= 30 ms.  Each case reports the median wall time and the
+median CPU time of the process; the load average says how busy the machine was.
 """
 
 from __future__ import annotations
@@ -24,14 +25,19 @@ TARGET = 0.030
 
 
 def latency(explorer, key, values, repeats=40, warmup=3):
+    """(median wall seconds, median CPU seconds of this process) of one update.
+
+    On a busy machine the wall time counts the waits for a core; the CPU time is close to what the update
+    takes on an idle one (the target is the wall time on an idle machine)."""
     for v in values[:warmup]:
         explorer.set(key, v)
-    times = []
+    wall, cpu = [], []
     for i in range(repeats):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         explorer.set(key, values[i % len(values)])
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return float(np.median(wall)), float(np.median(cpu))
 
 
 class Stage:
@@ -99,14 +105,18 @@ def cases():
 
 
 def main():
+    load_before = os.getloadavg()[0]
     rows = []
     for name, explorer, key, values in cases():
-        rows.append({"explorer": name, "slider": key, "median_s": latency(explorer, key, values)})
-    print(f"{'explorer':58} {'slider':10} {'median':>9}  target <= {fmt(TARGET)}")
+        wall, cpu = latency(explorer, key, values)
+        rows.append({"explorer": name, "slider": key, "median_s": wall, "median_cpu_s": cpu})
+    load_after = os.getloadavg()[0]
+    print(f"{'explorer':62} {'slider':9} {'median':>9} {'CPU':>9}  target <= {fmt(TARGET)}")
     for r in rows:
-        flag = "ok" if r["median_s"] <= TARGET else "OVER"
-        print(f"{r['explorer']:58} {r['slider']:10} {fmt(r['median_s']):>9}  {flag}")
-    save("widgets", {"target_s": TARGET, "rows": rows})
+        flag = "ok" if r["median_s"] <= TARGET else "OVER" + (" (CPU ok: a busy machine)" if r["median_cpu_s"] <= TARGET else "")
+        print(f"{r['explorer']:62} {r['slider']:9} {fmt(r['median_s']):>9} {fmt(r['median_cpu_s']):>9}  {flag}")
+    print(f"load average (1 min) {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores")
+    save("widgets", {"target_s": TARGET, "rows": rows, "load_before": load_before, "load_after": load_after})
     return rows
 
 

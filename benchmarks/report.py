@@ -95,11 +95,51 @@ def mlp_section(mlp):
     return out
 
 
+def _load(result):
+    """' (load average 3.1 when it started, 2.9 at the end, on 2 cores)' when the result has it."""
+    if "load_before" not in result:
+        return ""
+    return (f" Load average {result['load_before']:.1f} when it started and {result['load_after']:.1f} at the end, "
+            f"on {result['machine']['cores']} cores: other work on the machine lengthens the wall times.")
+
+
+def widgets_section(widgets):
+    target = widgets["target_s"]
+    cpu = "median_cpu_s" in widgets["rows"][0]
+    out = ["## Widget latency", "",
+           f"`bench_widgets.py`: one slider change → bpkit's gradients, the figure redrawn in place and encoded, "
+           f"the tables; target median ≤ {fmt(target)} (wall time)." + _load(widgets)
+           + (" *CPU*: the median CPU time of the process for one update, close to the wall time on an idle machine."
+              if cpu else ""), "",
+           "| explorer | slider | median | " + ("CPU | " if cpu else "") + "|",
+           "|---|---|---|" + ("---|" if cpu else "") + "---|"]
+    for r in widgets["rows"]:
+        out.append(f"| {r['explorer']} | `{r['slider']}` | {fmt(r['median_s'])} | "
+                   + (f"{fmt(r['median_cpu_s'])} | " if cpu else "")
+                   + f"{'ok' if r['median_s'] <= target else 'over'} |")
+    return out
+
+
+def voila_section(voila):
+    target, fps = voila["target_s"], voila["play_fps"]
+    out = ["## Widget latency in Voila", "",
+           "`bench_voila.py`: Voila on 127.0.0.1 serves the explorer, the backward sweep and the playground; headless",
+           "Chromium presses keys and clicks; the time runs from the event in the page to the new picture decoded and",
+           f"painted; target median ≤ {fmt(target)}." + _load(voila), "",
+           "| widget | median | |", "|---|---|---|"]
+    for r in voila["rows"]:
+        out.append(f"| {r['widget']} | {fmt(r['median_s'])} | {'ok' if r['median_s'] <= target else 'over'} |")
+    frames = f", {voila['play_frames']} pictures in {voila['play_seconds']:.1f} s" if "play_frames" in voila else ""
+    out += ["", f"* **the playground's \"play\", {voila['play_steps']} steps: {fps:.1f} frames a second**{frames} "
+                f"(target ≥ {voila['target_fps']:.0f}: {'met' if fps >= voila['target_fps'] else 'not met'})"]
+    return out
+
+
 def render(results=RESULTS):
     """The Markdown of benchmarks/README.md from the JSON files in `results`."""
-    mlp, per_neuron, widgets, book, grading = (load(n, results) for n in ("mlp", "per_neuron", "widgets", "book",
-                                                                          "grading"))
-    some = next((r for r in (mlp, widgets, per_neuron, book, grading) if r), None)
+    mlp, per_neuron, widgets, voila, book, grading = (load(n, results) for n in ("mlp", "per_neuron", "widgets", "voila",
+                                                                                 "book", "grading"))
+    some = next((r for r in (mlp, widgets, voila, per_neuron, book, grading) if r), None)
     if some is None:
         raise FileNotFoundError(f"no benchmark results in {results}: run `make bench`")
     m = some["machine"]
@@ -111,6 +151,7 @@ def render(results=RESULTS):
            "| `bench_mlp.py` | bpkit's forward + backward against the bare matrix products and PyTorch |",
            "| `bench_per_neuron.py` | the per-neuron teaching loops against the vectorised version |",
            "| `bench_widgets.py` | slider change → gradients and redrawn figure, in the kernel |",
+           "| `bench_voila.py` | key press or click → changed pixels in Voila (Chromium); frames a second of a 200-step run |",
            "| `bench_book.py` | the strict book build, cold and unchanged; each chapter's SymPy checks |",
            "| `bench_grading.py` | N synthetic submissions of one chapter autograded in the sandbox |", "",
            f"Machine: {m['cores']} cores ({m['cpu']}), Python {m['python']}, NumPy {m['numpy']}, BLAS "
@@ -127,14 +168,9 @@ def render(results=RESULTS):
                        f"{fmt(r['per_neuron_s'])} | {r['factor']:.0f}× |")
         out.append("")
     if widgets:
-        out += ["## Widget latency", "",
-                f"`bench_widgets.py`: one slider change → bpkit's gradients, the figure redrawn in place and encoded, "
-                f"the tables; target median ≤ {fmt(widgets['target_s'])}.", "",
-                "| explorer | slider | median | |", "|---|---|---|---|"]
-        for r in widgets["rows"]:
-            out.append(f"| {r['explorer']} | `{r['slider']}` | {fmt(r['median_s'])} | "
-                       f"{'ok' if r['median_s'] <= widgets['target_s'] else 'over'} |")
-        out.append("")
+        out += widgets_section(widgets) + [""]
+    if voila:
+        out += voila_section(voila) + [""]
     if book:
         t = book["targets"]
         out += ["## The book", "",

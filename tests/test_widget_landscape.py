@@ -51,7 +51,7 @@ def test_the_contours_are_the_loss_and_the_colour_bar_labels_them():
         assert ls.grid[i, j] == pytest.approx(value, rel=1e-10)
     levels = ls.contour_levels
     assert levels[0] == ls.grid.min() and levels[-1] == ls.grid.max() and (np.diff(levels) > 0).all()
-    assert [t.get_text() for t in ls.bar_labels] == [f"{v:.3g}" for v in levels[[0, 3, 6, 9, 12]]]
+    assert ls.bar_texts == [f"{v:.3g}" for v in levels[[0, 3, 6, 9, 12]]]
     assert ls.displayed()["loss"] == pytest.approx(ex.loss, abs=6e-6)
     # the contour lines lie on their levels: the loss at a line's points, by the per-neuron loops
     segments = ls._lines.get_segments()
@@ -104,3 +104,38 @@ def test_clear_errors_and_an_image():
         DescentLandscape(ex, A, A)
     with pytest.raises(ValueError, match="the network has 2 layers"):
         DescentLandscape(ex, "3.W[0,0]", A)
+
+
+@pytest.mark.parametrize("sizes, act, out, loss, a, b", [
+    ((2, 2, 2, 1), "sigmoid", "sigmoid", "mse", "0.b[1]", "2.W[1,0]"),
+    ((3, 4, 3), "relu", "identity", "softmax_ce", "0.W[2,1]", "0.W[0,1]"),
+    ((2, 3, 1), "tanh", "sigmoid", "bce", "1.b[0]", "0.W[1,2]"),
+])
+def test_the_batched_grid_is_the_loss_point_by_point(sizes, act, out, loss, a, b):
+    """The whole grid in one batched pass (the data repeated, the changes through z_offset) equals the
+    per-neuron loops at grid points, for each loss and for weights, biases and layers before the last."""
+    from bpkit.widgets.landscape import _entry, grid_loss
+
+    rng = np.random.default_rng(4)
+    net = bp.mlp(list(sizes), activation=act, output_activation=out, seed=2)
+    X = rng.normal(size=(5, sizes[0]))
+    T = np.eye(sizes[-1])[rng.integers(0, sizes[-1], 5)] if loss == "softmax_ce" else rng.uniform(0, 1, (5, sizes[-1]))
+    before = [p.copy() for _, p in net.parameters()]
+    va, vb = np.linspace(-2, 2, 9), np.linspace(-3, 1, 7)
+    grid = grid_loss(net, X, T, loss, a, va, b, vb)
+    assert all(np.array_equal(p, q) for (_, p), q in zip(net.parameters(), before)), "the network is left as it was"
+    work = copy.deepcopy(net)
+    params = dict(work.parameters())
+    for i, j in [(0, 0), (8, 6), (3, 2), (5, 1)]:
+        params[_entry(a)[0]][_entry(a)[1]] = va[i]
+        params[_entry(b)[0]][_entry(b)[1]] = vb[j]
+        value, _ = bp.per_neuron.loss_and_grads(work, X, T, loss=loss)
+        assert grid[i, j] == pytest.approx(value, rel=1e-12), (i, j)
+
+
+def test_the_batched_grid_leaves_a_gap_where_the_loss_overflows():
+    from bpkit.widgets.landscape import grid_loss
+
+    net = bp.mlp([1, 1, 1], activation="identity", output_activation="identity", seed=0)
+    grid = grid_loss(net, np.array([[1e160]]), np.array([[0.0]]), "mse", "0.W[0,0]", [0.0, 1e160], "1.W[0,0]", [1.0])
+    assert np.isfinite(grid[0, 0]) and np.isnan(grid[1, 0])

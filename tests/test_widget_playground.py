@@ -31,13 +31,15 @@ def test_datasets_are_seeded_labelled_and_noisy(name):
 
 def test_steps_are_gradient_descent_on_the_training_split():
     pg = W.Playground(dataset="XOR", hidden=(3,), lr=0.5, steps_per_frame=1)
+    # η on the grid of the browser's log slider (10^(k/10)), which the page shows and would send back
+    assert pg.lr.value == 10 ** -0.3
     ref = copy.deepcopy(pg.net)
     pg.step_button.click()
     pg.step(n=1)
     pg.step(n=8)
     for _ in range(10):
         _, g = ref.loss_and_grads(pg.X_train, pg.T_train, loss="bce")
-        bp.sgd_step(ref, g, 0.5)
+        bp.sgd_step(ref, g, 10 ** -0.3)
     for (name, p), (_, q) in zip(pg.net.parameters(), ref.parameters()):
         np.testing.assert_allclose(p, q, rtol=0, atol=1e-12, err_msg=name)
     assert pg.history["step"] == [0, 1, 2, 10]
@@ -122,3 +124,54 @@ def test_bad_choices_are_clear_errors():
         pg_mod.make_dataset("moons")
     with pytest.raises(ValueError, match="test_fraction"):
         pg_mod.split(np.zeros((4, 2)), np.zeros((4, 1)), 1.0)
+
+
+def _controls(svg):
+    """{data-key: (aria-pressed, aria-label)} of the drawing's controls."""
+    import re
+
+    return {k: (p, label) for k, p, label in
+            re.findall(r'data-key="([^"]+)" role="button" tabindex="-1" aria-pressed="(true|false)" aria-label="([^"]+)"', svg)}
+
+
+def test_choosing_an_edge_in_the_drawing_shows_its_gradient():
+    """The browser sets ``picker.selected`` on a click or Enter; the value and gradient shown are then that
+    parameter's, by central differences, and so is what the edge's accessible name reads."""
+    import re
+
+    pg = W.Playground(dataset="two moons", hidden=(3, 2))
+    pg.step(n=7)
+    numeric = bp.numerical_grads(copy.deepcopy(pg.net), pg.X_train, pg.T_train, loss="bce")
+    for key, name, index in (("1.W[2,1]", "1.W", (2, 1)), ("0.b[1]", "0.b", (1,)), ("2.W[0,0]", "2.W", (0, 0))):
+        pg.picker.selected = key  # as the front end does
+        assert pg.param.value == key
+        shown = pg.displayed()
+        assert shown["grad"] == pytest.approx(numeric[name][index], abs=6e-6), key
+        array = pg.net.layers[int(key[0])].W if ".W" in key else pg.net.layers[int(key[0])].b
+        assert shown["value"] == pytest.approx(array[index], abs=6e-6)
+        controls = _controls(pg.picker.svg)
+        pressed, label = controls[key]
+        assert pressed == "true" and [k for k, (p, _) in controls.items() if p == "true"] == [key]
+        value, grad = (float(v) for v in re.search(r"= ([+-][0-9.]+), ∂J/∂[wb] = ([+-][0-9.]+)$", label).groups())
+        assert value == pytest.approx(array[index], abs=6e-6) and grad == pytest.approx(numeric[name][index], abs=6e-6)
+    # the dropdown and the drawing stay one choice
+    pg.param.value = "0.W[0,2]"
+    assert pg.picker.selected == "0.W[0,2]" and _controls(pg.picker.svg)["0.W[0,2]"][0] == "true"
+
+
+def test_every_weight_and_bias_is_one_named_control_and_the_page_keeps_a_picture():
+    pg = W.Playground(hidden=(4, 4))
+    controls = _controls(pg.picker.svg)
+    expected = {f"{l}.W[{p},{q}]" for l, layer in enumerate(pg.net.layers) for p in range(layer.n_in)
+                for q in range(layer.n_out)} | {f"{l}.b[{q}]" for l, layer in enumerate(pg.net.layers)
+                                                 for q in range(layer.n_out)}
+    assert set(controls) == expected and len(controls) == pg.picker.svg.count('role="button"')
+    assert controls["0.W[1,3]"][1].startswith("w⁽¹⁾₂₄ = ")
+    assert controls["1.b[0]"][1].startswith("h₂,₁: b⁽²⁾₁ = ")
+    page = pg.static_html()
+    static = page[page.index('<div class="bp-network-static">'):]
+    static = static[:static.index("</svg>")]
+    assert 'role="img"' in static and "role=\"button\"" not in static and "tabindex" not in static
+    assert static.count("<line ") == len([k for k in expected if ".W" in k])
+    pg.depth.value = 1
+    assert len(_controls(pg.picker.svg)) == 4 * 2 + 4 + 4 * 1 + 1  # the drawing follows the network

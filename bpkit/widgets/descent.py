@@ -15,13 +15,32 @@ import numpy as np
 from matplotlib import colormaps
 from contourpy import LineType, contour_generator
 from matplotlib.collections import LineCollection
-from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.colors import ListedColormap
 
 from ._common import Snapshot, fmt
 from ._render import FigureImage, new_figure
 from .explorer import param_label
 from .landscape import grid_loss
+from .network_view import label_paths, text_paths
 from .state import locate, value_of
+
+
+UPSAMPLE = 4  # picture points a grid step (bilinear between grid points)
+
+
+def _linear_upsampler(n, k):
+    """Linear interpolation from n grid points to a grid k times finer, along the first axis of an array.
+
+    Element-wise (indices and weights), not a matrix product: BLAS threads on a small product wait for each
+    other far longer than the arithmetic takes when the machine is busy."""
+    fine = np.linspace(0, n - 1, (n - 1) * k + 1)
+    left = np.minimum(np.floor(fine).astype(int), n - 2)
+    frac = (fine - left)[:, None]
+
+    def upsample(values):
+        return values[left] * (1 - frac) + values[left + 1] * frac
+
+    return upsample
 
 
 def encode(image):
@@ -65,16 +84,23 @@ class DescentLandscape(Snapshot, widgets.VBox):
                                       arrowprops=dict(arrowstyle="-|>", color="#d55e00", lw=1.8))
         # the colour bar: one band a contour level (levels are the loss's quantiles, so bands are equal)
         bands = ListedColormap(colormaps["viridis"](np.linspace(0, 1, levels)))
-        self.heat = self.ax.imshow(np.zeros((2, 2)), origin="lower", extent=self.extent, cmap=bands, aspect="auto",
-                                   interpolation="bilinear", interpolation_stage="data", zorder=1)
+        self._band_colours = (bands(np.arange(levels)) * 255).astype(np.uint8)
+        # the bands as an RGBA picture made here (bilinear between grid points, then one colour a band):
+        # matplotlib's own data-stage resampling and norm of every pixel cost more than the rest of a frame
+        self.heat = self.ax.imshow(np.zeros((2, 2, 4), np.uint8), origin="lower", extent=self.extent, aspect="auto",
+                                   interpolation="nearest", zorder=1)
+        self._upsample = _linear_upsampler(self.n, UPSAMPLE)
         self.cax.imshow(np.arange(levels)[:, None], origin="lower", extent=(0, 1, 0, levels), cmap=bands,
                         aspect="auto", interpolation="nearest")
         self.cax.set_xticks([])
         self.cax.set_yticks([])
         self.cax.set_title("loss", fontsize=8)
-        self.bar_labels = [self.cax.text(1.25, i, "", transform=self.cax.transData, fontsize=7, va="center",
-                                         clip_on=False) for i in self._labelled(levels)]
-        for artist in (self.heat, *self.bar_labels):
+        # the colour bar's numbers as glyph outlines (text would be laid out again at every change)
+        self.bar_texts = [""] * len(self._labelled(levels))
+        self.bar_labels = label_paths(self.bar_texts, [(1.25, i) for i in self._labelled(levels)], self.cax,
+                                      fontsize=7, align="left")
+        self.bar_labels.set_clip_on(False)
+        for artist in (self.heat, self.bar_labels):
             artist.set_animated(True)  # drawn into the landscape layer, not into the static background
         self._layer = None  # pixels of background + landscape: a point move draws only the trail over it
         self._lines = LineCollection([], colors="k", linewidths=0.4, alpha=0.45, zorder=2, animated=True)
@@ -161,17 +187,21 @@ class DescentLandscape(Snapshot, widgets.VBox):
             lo, hi = float(self.grid.min()), float(self.grid.max())
             levels = np.linspace(lo, hi if hi > lo else lo + 1e-12, self.levels + 1)
         self.contour_levels = levels
-        self.heat.set_data(self.grid.T)
-        self.heat.set_norm(BoundaryNorm(levels, self.levels))
+        fine = self._upsample(self._upsample(self.grid).T).T  # (a, b) on a grid UPSAMPLE times finer
+        band = np.clip(np.searchsorted(levels, fine, side="right") - 1, 0, self.levels - 1)
+        rgba = self._band_colours[band.T]
+        rgba[~np.isfinite(fine.T)] = 0  # where the loss overflowed: a gap
+        self.heat.set_data(rgba)
         # the contour lines straight from contourpy (matplotlib's own renderer of contours) into one
         # LineCollection updated in place: a new ContourSet every step costs more than the whole rest
         lines = contour_generator(self.values_a, self.values_b, self.grid.T, line_type=LineType.Separate)
         self._lines.set_segments([seg for level in levels[1:-1] for seg in lines.lines(level)])
         self._layer = None
-        for text, value in zip(self.bar_labels, levels[self._labelled(self.levels)]):
-            text.set_text(f"{value:.3g}")
+        self.bar_texts = [f"{value:.3g}" for value in levels[self._labelled(self.levels)]]
+        self.bar_labels.set_paths(text_paths(self.bar_texts, 7, align="left"))
         if (x0, x1, y0, y1) != self._drawn_extent:
-            hx, hy = (x1 - x0) / (self.n - 1) / 2, (y1 - y0) / (self.n - 1) / 2  # pixel centres on the grid
+            fine = (self.n - 1) * UPSAMPLE + 1
+            hx, hy = (x1 - x0) / (fine - 1) / 2, (y1 - y0) / (fine - 1) / 2  # pixel centres on the grid
             self.heat.set_extent((x0 - hx, x1 + hx, y0 - hy, y1 + hy))
             self.ax.set_xlim(x0, x1)
             self.ax.set_ylim(y0, y1)
@@ -212,7 +242,7 @@ class DescentLandscape(Snapshot, widgets.VBox):
             self._layer = None
         if self._layer is None:
             canvas.restore_region(image._background)
-            for artist in (self.heat, self._lines, *self.bar_labels):
+            for artist in (self.heat, self._lines, self.bar_labels):
                 (artist.axes or self.fig).draw_artist(artist)
             self._layer = canvas.copy_from_bbox(self.fig.bbox)
         else:

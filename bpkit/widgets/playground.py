@@ -18,9 +18,10 @@ import numpy as np
 from ..data import two_moons
 from ..network import mlp
 from ..optim import sgd_step
-from ._common import Snapshot, fmt
+from ._common import Snapshot, fmt, row
 from ._render import FigureImage, new_figure
 from .explorer import param_label
+from .network_picker import NetworkPicker, network_svg
 
 DATASETS = ("two moons", "XOR", "circles", "spirals")
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
@@ -63,6 +64,14 @@ def split(X, T, test_fraction=0.3, seed=0):
     return X[train], T[train], X[test], T[test]
 
 
+def on_log_grid(value, s):
+    """The η a browser's log slider shows for ``value``, and sends back: base to the power of the nearest
+    point of the exponent's grid (η = 0.3 becomes 10^−0.5 = 0.316).  The playground trains with that η
+    from the start, so that the page, the static picture and the steps agree."""
+    exponent = s.min + round((np.log(value) / np.log(s.base) - s.min) / s.step) * s.step
+    return float(s.base ** round(exponent, 10))
+
+
 class Playground(Snapshot, widgets.VBox):
     """Train a small network on 2-D data, as in TensorFlow Playground, in the kernel with bpkit.
 
@@ -89,6 +98,7 @@ class Playground(Snapshot, widgets.VBox):
                                        layout=widgets.Layout(width="260px"))
         self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-3, max=1, step=0.1, description="η",
                                          readout_format=".3f", layout=widgets.Layout(width="260px"))
+        self.lr.value = on_log_grid(self.lr.value, self.lr)
         # a toggle with a text label (the Play widget's buttons are icons without an accessible name); while
         # it is on, an asyncio task on the kernel's loop takes a frame of steps twelve times a second
         self.play = widgets.ToggleButton(value=False, description="play", icon="play", tooltip="train continuously",
@@ -98,6 +108,10 @@ class Playground(Snapshot, widgets.VBox):
         self.reset_button = widgets.Button(description="reset", icon="undo", layout=widgets.Layout(width="80px"))
         self.param = widgets.Dropdown(description="gradient of", layout=widgets.Layout(width="220px"))
         self.param_info = widgets.HTML()
+        # the network, with every weight (edge) and bias (neuron) a control: click or Enter chooses it
+        self.picker = NetworkPicker()
+        self.picker.add_class("bp-network-picker")
+        self.picker.observe(self._on_pick, names="selected")
         self.status = widgets.HTML()
         self.status.add_class("bp-loss")
 
@@ -139,10 +153,11 @@ class Playground(Snapshot, widgets.VBox):
         self.param.observe(lambda _c: self._show_param(), names="value")
 
         controls = widgets.VBox([self.dataset, self.noise, self.test_fraction, self.activation, self.depth, self.width,
-                                 self.lr, widgets.HBox([self.play, self.step_button, self.reset_button]),
-                                 self.param, self.param_info])
+                                 self.lr, widgets.HBox([self.play, self.step_button, self.reset_button])])
+        network = widgets.VBox([widgets.HTML("<b>the network</b>: click an edge (a weight) or a neuron (its bias)"),
+                                self.picker, self.param, self.param_info], layout=widgets.Layout(max_width="420px"))
         figures = widgets.VBox([self.image.widget, self.status, self.curve_image.widget])
-        super().__init__([widgets.HBox([controls, figures])])
+        super().__init__([row([controls, network, figures])])
         self.add_class("bp-playground")
         self._data()
         self.new_network()
@@ -157,7 +172,8 @@ class Playground(Snapshot, widgets.VBox):
                 (self.curve_image, "Training and test loss against the number of gradient steps taken.")]
 
     def static_tables(self):
-        return [self.status.value, self.param_info.value]
+        drawing = network_svg(self.net, self.grads, self.param.value, interactive=False)
+        return [self.status.value, f'<div class="bp-network-static">{drawing}</div>', self.param_info.value]
 
     def static_settings(self):
         controls = (self.dataset, self.noise, self.test_fraction, self.activation, self.depth, self.width, self.lr)
@@ -264,8 +280,16 @@ class Playground(Snapshot, widgets.VBox):
             return float("nan")
         return float(np.mean((self.predictions(X) > 0.5) == (T[:, 0] > 0.5)))
 
+    def _on_pick(self, change):
+        """An edge or a neuron was chosen in the drawing: show that parameter (the dropdown follows)."""
+        keys = [k for _, k in self.param.options]
+        if change["new"] in keys:
+            self.param.value = change["new"]
+
     def _show_param(self):
         key = self.param.value
+        self.picker.selected = key or ""
+        self.picker.svg = network_svg(self.net, self.grads, key, interactive=self.picker.interactive)
         if key is None:
             return
         layer, kind, idx = key.split(".")[0], key.split(".")[1][0], key[key.index("[") + 1:-1]
