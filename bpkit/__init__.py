@@ -1,7 +1,7 @@
 """bpkit: backpropagation in NumPy, one function per equation of the book.
 
 ``import bpkit as bp`` loads NumPy only.  SymPy (:mod:`bpkit.symbolic`) and
-ipywidgets/matplotlib (:mod:`bpkit.widgets`) are imported on first use.
+ipywidgets/matplotlib (:mod:`bpkit.widgets`, :mod:`bpkit.diagrams`) are imported on first use.
 
 Conventions: one sample per ROW; ``X`` is (m, n_0); a dense layer has ``W`` of
 shape (n_in, n_out) and ``b`` of shape (n_out,), and computes ``Z = A W + b``
@@ -56,7 +56,7 @@ from .training import accuracy, train
 
 __version__ = "0.1.0"
 
-_LAZY = ("symbolic", "widgets", "errata")
+_LAZY = ("symbolic", "widgets", "errata", "diagrams")
 
 
 def __getattr__(name):
