@@ -18,7 +18,7 @@ from ._memory import tune_malloc
 from ._validate import NonFiniteError
 from .batching import per_sample_average
 from .chain import jacobian, prod
-from .diagnostics import delta_norms, layer_gradient_norms
+from .diagnostics import dead_relu_fraction, delta_norms, layer_gradient_norms
 from .activations import ACTIVATIONS, Activation, activate, get_activation, log_softmax, sigmoid, softmax
 from .functional import (
     activation_delta,
@@ -68,7 +68,7 @@ def __getattr__(name):
 
 
 __all__ = [
-    "accuracy", "column_backward", "data", "delta_norms", "jacobian", "layer_gradient_norms",
+    "accuracy", "column_backward", "data", "dead_relu_fraction", "delta_norms", "jacobian", "layer_gradient_norms",
     "numerical_deltas", "per_sample_average", "prod", "train",
     "Context", "GradcheckResult", "NonFiniteError", "protocol", "tune_malloc",
     "ACTIVATIONS", "Activation", "BinaryCrossEntropy", "Dense", "EQUATIONS", "LOSSES", "Loss", "MSE",
