@@ -150,9 +150,11 @@ def network_diagram(net, ax, highlight=None, edge=None, values=False):
         ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=10, shrinkA=1, shrinkB=1,
                                      color=HIGHLIGHT if hot else "0.6", lw=2.0 if hot else 0.9, zorder=1))
         if values:
-            t = 0.22
+            t = 0.2  # near the neuron it leaves, written along the arrow (arrows from one neuron fan out)
+            angle = float(np.degrees(np.arctan2(y1 - y0, x1 - x0)))
             ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0), f"{lab.value:+.2f}", fontsize=6.5, color="0.2",
-                    ha="center", va="center", zorder=4, bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none"))
+                    rotation=angle, rotation_mode="anchor", ha="center", va="center", zorder=4,
+                    bbox=dict(boxstyle="round,pad=0.05", fc="white", ec="none"))
     for (l, q), lab in nodes.items():
         x, y = pos[(l, q)]
         hot = (l, q) in hot_nodes
