@@ -144,3 +144,45 @@ def test_the_checks_can_fail(monkeypatch):
     g.set("w11", 0.0)
     with pytest.raises(AssertionError):
         check_sweep(g)
+
+
+@pytest.mark.browser
+def test_live_in_voila(tmp_path):
+    """Live: Voila runs the explorer, Chromium presses 'next' and moves the step slider by keyboard; the
+    step, the current node and the picture change, and the grad shown is the engine's."""
+    import os
+
+    import nbformat
+    from browser import chromium, free_port, goto_when_up, server_process, skip_browser
+
+    if skip_browser():
+        pytest.skip("BPBOOK_SKIP_BROWSER=1")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import bpkit as bp\nbp.widgets.GraphExplorer()")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "graph.ipynb")
+    port = free_port()
+    args = ["voila", str(tmp_path / "graph.ipynb"), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+            "--ServerApp.ip=127.0.0.1"]
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    reference = bp.widgets.GraphExplorer()
+    n = len(reference.order)
+    with server_process(args, tmp_path / "voila.log", cwd=tmp_path, env=env) as proc, chromium() as ctx:
+        page = ctx.new_page()
+        goto_when_up(page, f"http://127.0.0.1:{port}/", proc, tmp_path / "voila.log", "Voila", timeout=60)
+        page.wait_for_selector('td[data-name="step"]', timeout=240_000)
+        step = lambda: int(page.locator('td[data-name="step"]').first.inner_text())  # noqa: E731
+        assert step() == n
+        image = page.locator(".bp-explorer img").first.get_attribute("src")
+        page.get_by_role("button", name="next ▶").click()
+        page.wait_for_function(f"() => document.querySelector('td[data-name=\"step\"]').innerText === '{n + 1}'",
+                               timeout=30_000)
+        page.wait_for_function(f"() => document.querySelector('.bp-explorer img').src !== {image!r}", timeout=30_000)
+        slider = page.locator(".widget-slider").filter(has=page.locator(".widget-label", has_text="step")).first
+        slider.locator(".noUi-handle").focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"() => document.querySelector('td[data-name=\"step\"]').innerText === '{n + 2}'",
+                               timeout=30_000)
+        shown = float(page.locator('td[data-name="grad"]').first.inner_text())
+    reference.set("step", n + 2)
+    assert shown == pytest.approx(reference.displayed()["grad"], abs=1e-6)
