@@ -105,6 +105,12 @@ def test_one_node_is_highlighted_and_the_picture_changes(explorer):
     assert len(pictures) == 4
 
 
+def test_start_at_a_node():
+    g = bp.widgets.GraphExplorer(step="z3")
+    phase, node, visited = g.current()
+    assert (phase, g.node_name(node)) == ("backward", "z3") and all(id(u) in visited for u in g.users[id(node)])
+
+
 def test_buttons_and_the_static_picture(explorer):
     explorer.set("step", 5)
     explorer.next_button.click()
@@ -122,6 +128,8 @@ def test_buttons_and_the_static_picture(explorer):
 def test_bad_arguments():
     with pytest.raises(ValueError, match="step"):
         bp.widgets.GraphExplorer(step=1000)
+    with pytest.raises(ValueError, match="no node named 'z9'"):
+        bp.widgets.GraphExplorer(step="z9")
     with pytest.raises(ValueError, match="two inputs"):
         bp.widgets.GraphExplorer(x=(1.0, 2.0, 3.0))
 

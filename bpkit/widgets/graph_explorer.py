@@ -51,7 +51,9 @@ class GraphExplorer(_Explorer):
 
     Steps 0 … n−1 compute the nodes in topological order (leaves are given, operations computed from
     their parents); steps n … 2n−1 visit them in reverse and show each one's grad ∂L/∂node.  ``w11`` is the
-    hidden weight w₁₁ (a slider); ``x`` the sample, ``t`` its target.
+    hidden weight w₁₁ (a slider); ``x`` the sample, ``t`` its target.  ``step``: the step to start at, or a
+    node's name ("z3", "h1", "w11", …) to start where the reverse sweep reaches that node (default: the seed
+    ∂L/∂L = 1).
     """
 
     title = "graph explorer"
@@ -65,6 +67,11 @@ class GraphExplorer(_Explorer):
         self.net.layers[0].W[0, 0] = float(snap(self.net.layers[0].W[0, 0]))  # on the slider's grid
         self._graph()
         n = len(self.order)
+        names = [self.node_name(v) for v in self.order]
+        if isinstance(step, str):              # a node's name: the backward step that reaches it
+            if step not in names:
+                raise ValueError(f"GraphExplorer(step=...): no node named {step!r}; the nodes are {sorted(set(names))}")
+            step = 2 * n - 1 - names.index(step)
         start = n if step is None else step
         if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start < 2 * n:
             raise ValueError(f"GraphExplorer(step=...): a step 0…{2 * n - 1} ({n} nodes, forward then backward); "
@@ -200,6 +207,7 @@ class GraphExplorer(_Explorer):
         done = "computed" if phase == "forward" else "with their final grad"
         return [(self.image, f"The computational graph of the 2-2-1 sigmoid network for one sample ({len(self.order)} "
                              f"nodes, leaves on the left, the loss L on the right) during the {phase} sweep: node "
-                             f"{self.node_name(node)} is outlined in orange, the {len(visited)} nodes {done} so far are "
-                             f"filled, and the orange edges are the ones the current step "
+                             f"{self.node_name(node)} is outlined in orange, "
+                             + (f"the {len(visited)} nodes {done} so far are filled" if len(visited) > 1
+                                else f"the one node {done} so far is filled") + ", and the orange edges are the ones the current step "
                              f"{'reads' if phase == 'forward' else 'receives grads along'}.")]
