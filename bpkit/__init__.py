@@ -1,7 +1,7 @@
 """bpkit: backpropagation in NumPy, one function per equation of the book.
 
 ``import bpkit as bp`` loads NumPy only.  SymPy (:mod:`bpkit.symbolic`) and
-ipywidgets/matplotlib (:mod:`bpkit.widgets`) are imported on first use.
+ipywidgets/matplotlib (:mod:`bpkit.widgets`, :mod:`bpkit.diagrams`) are imported on first use.
 
 Conventions: one sample per ROW; ``X`` is (m, n_0); a dense layer has ``W`` of
 shape (n_in, n_out) and ``b`` of shape (n_out,), and computes ``Z = A W + b``
@@ -18,7 +18,7 @@ from ._memory import tune_malloc
 from ._validate import NonFiniteError
 from .batching import per_sample_average
 from .chain import jacobian, prod
-from .diagnostics import delta_norms, layer_gradient_norms
+from .diagnostics import dead_relu_fraction, delta_norms, layer_gradient_norms
 from .activations import ACTIVATIONS, Activation, activate, get_activation, log_softmax, sigmoid, softmax
 from .functional import (
     activation_delta,
@@ -56,7 +56,7 @@ from .training import accuracy, train
 
 __version__ = "0.1.0"
 
-_LAZY = ("symbolic", "widgets", "errata")
+_LAZY = ("symbolic", "widgets", "errata", "diagrams")
 
 
 def __getattr__(name):
@@ -68,7 +68,7 @@ def __getattr__(name):
 
 
 __all__ = [
-    "accuracy", "column_backward", "data", "delta_norms", "jacobian", "layer_gradient_norms",
+    "accuracy", "column_backward", "data", "dead_relu_fraction", "delta_norms", "jacobian", "layer_gradient_norms",
     "numerical_deltas", "per_sample_average", "prod", "train",
     "Context", "GradcheckResult", "NonFiniteError", "protocol", "tune_malloc",
     "ACTIVATIONS", "Activation", "BinaryCrossEntropy", "Dense", "EQUATIONS", "LOSSES", "Loss", "MSE",

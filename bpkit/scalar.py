@@ -18,7 +18,7 @@ from numbers import Real
 
 from .registry import implements
 
-__all__ = ["Value", "topological_order", "network_loss"]
+__all__ = ["Value", "topological_order", "graph_layout", "network_loss"]
 
 
 class Value:
@@ -158,6 +158,34 @@ def topological_order(root):
     return order
 
 
+def graph_layout(root):
+    """``(order, position)``: the nodes of ``root``'s graph in topological order and, for each (by ``id``), a
+    place (column, row) to draw it: an operation one column right of its latest parent, a leaf one column left
+    of its first use, the nodes of a column centred on row 0.  Used by the graphs chapter's figure and by
+    :class:`bpkit.widgets.GraphExplorer`.
+    """
+    order = topological_order(root)
+    column = {}
+    for v in order:                                  # operations: one right of their latest parent
+        if v.parents:
+            column[id(v)] = 1 + max(column.get(id(p), 0) for p in v.parents)
+    users = {}
+    for u in order:
+        for p in u.parents:
+            users.setdefault(id(p), []).append(column[id(u)])
+    for v in order:                                  # leaves: one left of their first use
+        if not v.parents:
+            column[id(v)] = min(users.get(id(v), [1])) - 1
+    members = {}
+    for v in order:
+        members.setdefault(column[id(v)], []).append(v)
+    position = {}
+    for c, nodes in members.items():
+        for r, v in enumerate(nodes):
+            position[id(v)] = (c, (len(nodes) - 1) / 2 - r)
+    return order, position
+
+
 def network_loss(net, X, T):
     """The MSE loss L = (1/m) Σ_i ½ Σ_j (a_ij − t_ij)² of a ``bpkit`` network, as a graph of Values.
 
@@ -185,7 +213,7 @@ def network_loss(net, X, T):
     m = X.shape[0]
     total = Value(0.0)
     for i in range(m):
-        a = [Value(x) for x in X[i]]
+        a = [Value(x, label=f"x{p + 1}" if m == 1 else f"x{i + 1}_{p + 1}") for p, x in enumerate(X[i])]
         for l, layer in enumerate(net.layers):
             name = layer.activation.name
             if name not in ("sigmoid", "tanh", "relu", "identity"):
@@ -193,6 +221,11 @@ def network_loss(net, X, T):
             W, b = params[f"{l}.W"], params[f"{l}.b"]
             z = [sum((W[p][q] * a[p] for p in range(layer.n_in)), b[q]) for q in range(layer.n_out)]
             out = [getattr(zq, name)() for zq in z]
+            for q, (zq, oq) in enumerate(zip(z, out)):
+                if m == 1:
+                    zq.label, oq.label = f"z{l}_{q}", f"a{l}_{q}"
             a = [ap + oq for ap, oq in zip(a, out)] if isinstance(layer, Residual) else out
         total = total + sum(((aj - t) ** 2 for aj, t in zip(a, T[i])), Value(0.0)) * 0.5
-    return total * (1.0 / m), params
+    loss = total * (1.0 / m)
+    loss.label = "L"
+    return loss, params

@@ -39,6 +39,7 @@ PERTURBATIONS = [  # the slow ones first, so that the two workers finish togethe
     ("chain-rule", "bpkit.functional:grad_weights", "transpose", "bp.grad_weights(X, ∂J/∂Z) equals central"),
     ("output-delta", "bpkit.losses:output_delta_mse", "scale", "bp.output_delta_mse(bp.sigmoid(Z_pt), T_pt, Z_pt)"),
     ("chain-rule", "bpkit.chain:prod", "scale", "bp.prod(∂Z/∂Y, ∂Y/∂X) equals the Jacobian"),
+    ("initialization", "bpkit.diagnostics:dead_relu_fraction", "scale", "bp.dead_relu_fraction equals the per-neuron loop"),
 ]
 
 PREAMBLE = '''

@@ -170,6 +170,7 @@ EXPLORERS = {
     "sweep": lambda: W.BackpropSweep(sizes=(2, 2, 1), start="output"),
     "descent": lambda: W.DescentLandscape(W.NetworkExplorer((2, 2, 1))),
     "playground": lambda: W.Playground(n=60),
+    "graph": lambda: W.GraphExplorer(),
 }
 WITHOUT_SLIDER_DICT = ("landscape", "sweep", "descent", "playground")  # their controls are their own attributes
 

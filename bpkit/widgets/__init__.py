@@ -19,9 +19,10 @@ from .chapters import (BatchExplorer, ChainExplorer, DepthExplorer, ForwardExplo
 from .explorer import NetworkExplorer
 from .descent import DescentLandscape
 from .init_explorer import InitExplorer
+from .graph_explorer import GraphExplorer  # noqa: E402,F401  (in __all__ below)
 from .landscape import LossLandscape
 from .playground import Playground
 from .sweep import BackpropSweep
 
-__all__ = ["BackpropSweep", "BatchExplorer", "ChainExplorer", "DepthExplorer", "DescentLandscape", "ForwardExplorer",
+__all__ = ["BackpropSweep", "BatchExplorer", "ChainExplorer", "DepthExplorer", "DescentLandscape", "ForwardExplorer", "GraphExplorer",
            "InitExplorer", "LossLandscape", "NetworkExplorer", "OutputDeltaExplorer", "Playground", "RegularizationExplorer"]
