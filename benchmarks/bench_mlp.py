@@ -48,7 +48,7 @@ TARGET_TORCH = 0.5   # bpkit/torch at batch 32, widths ≤ 64
 
 def repeats_for(width, batch):
     flops = 11 * 2 * batch * width * width
-    return max(9, min(200, int(3e9 / max(flops, 1))))
+    return max(21, min(300, int(6e9 / max(flops, 1))))
 
 
 def make_problem(width, batch, dtype, seed=0):

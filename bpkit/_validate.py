@@ -80,12 +80,15 @@ def all_finite(arr: np.ndarray) -> bool:
 
 def sum_finite(arr: np.ndarray) -> bool:
     """:func:`all_finite` by one reduction, for callers already inside ``np.errstate(over="ignore",
-    invalid="ignore")`` (the sum is finite exactly when every entry is, unless the sum overflows: then
+    invalid="ignore")`` (Σx², or the sum, is finite exactly when every entry is, unless it overflows: then
     the entries are scanned)."""
+    if type(arr) is np.ndarray and arr.flags.c_contiguous and arr.dtype.kind == "f":
+        return math.isfinite(_vdot(arr, arr)) or bool(np.isfinite(arr).all())
     return math.isfinite(_add_reduce(arr, axis=None)) or bool(np.isfinite(arr).all())
 
 
 _add_reduce = np.add.reduce  # ndarray.sum without its Python-level wrapper
+_vdot = np.vdot
 
 _HALF_MAX = {np.dtype(np.float64): float(np.finfo(np.float64).max) / 2,
              np.dtype(np.float32): float(np.finfo(np.float32).max) / 2}
@@ -103,7 +106,7 @@ def product_grads_finite(A, D) -> bool:
     limit = _HALF_MAX.get(D.dtype)
     if limit is None or A.dtype != D.dtype:
         return False
-    a, d = float(np.vdot(A, A)), float(np.vdot(D, D))  # NaN or inf if any entry is (or if they overflow)
+    a, d = float(_vdot(A, A)), float(_vdot(D, D))  # NaN or inf if any entry is (or if they overflow)
     if not (math.isfinite(a) and math.isfinite(d)):
         return False
     d = math.sqrt(d)

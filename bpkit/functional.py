@@ -25,6 +25,8 @@ from .registry import implements
 
 def as_float(x) -> np.ndarray:
     """``x`` as a floating array (integers become float64; float32 stays float32)."""
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        return x
     x = np.asarray(x)
     return x if x.dtype.kind == "f" else x.astype(np.float64)
 
@@ -85,7 +87,7 @@ def grad_weights(A, dZ, out=None):
 @implements("eq-batch-db")
 def grad_bias(dZ):
     """∂L/∂b = 1ᵀ ∂L/∂Z (the column sums of δ): equation :eq:`eq-batch-db`.  Shape (n_out,)."""
-    return np.asarray(dZ).sum(axis=0)
+    return np.add.reduce(np.asarray(dZ), axis=0)
 
 
 @implements("eq-hidden-delta-matrix")

@@ -191,10 +191,17 @@ class Dense(_LastCall):
             delta = activation_delta(dA, Z, self.activation, A=ctx.A,
                                      out=dA if overwrite else ctx.empty(Z.shape, Z.dtype))
         ctx.delta = delta
-        ctx.grads = {"W": grad_weights(ctx.input, delta, out=ctx.empty((self.n_in, self.n_out), self.dtype)),
-                     "b": grad_bias(delta)}
-        # cheaper than scanning ∂L/∂W: a network scans only the gradients this does not prove finite
-        ctx.grads_finite = _validate.product_grads_finite(ctx.input, delta)
+        A = ctx.input
+        dW = grad_weights(A, delta, out=ctx.empty((self.n_in, self.n_out), self.dtype))
+        db = grad_bias(delta)
+        ctx.grads = {"W": dW, "b": db}
+        # NaN/inf gradients are an error (the network scans those no layer proved finite, and names them).
+        # Checked here, while A, δ and ∂L/∂W are still in the CPU's cache: ∂L/∂W itself, or, when it is the
+        # larger array, A and δ by the bound of product_grads_finite
+        if dW.size <= delta.size + A.size:
+            ctx.grads_finite = _validate.sum_finite(dW) and _validate.sum_finite(db)
+        else:
+            ctx.grads_finite = _validate.product_grads_finite(A, delta)
         if standalone:
             self.last_backward = ctx
         if not need_input_grad:

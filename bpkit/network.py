@@ -22,6 +22,8 @@ makes one :class:`~bpkit.protocol.Context` per position, so that
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _validate
@@ -274,7 +276,7 @@ class Sequential:
             penalised = self._penalised() if l2 else ()
             if l2:
                 value += l2_penalty((p for _, _, p in penalised), l2)
-            if not np.isfinite(value):
+            if not math.isfinite(value):
                 raise self._non_finite(X, f"the loss ({value})")
             grads = {}
             unproven = []  # the gradients to scan: those no layer proved finite, sums, penalised ones

@@ -32,7 +32,7 @@ def test_the_hand_written_numpy_pass_computes_bpkits_loss_and_gradients(dtype, t
 def test_the_bare_products_have_the_shapes_of_the_pass():
     net, X, _ = bench_mlp.make_problem(width=8, batch=5, dtype=np.float64)
     bench_mlp.bare_products(net, X)()  # 11 products into preallocated arrays: no shape error
-    assert bench_mlp.repeats_for(1024, 256) == 9 and bench_mlp.repeats_for(16, 32) == 200
+    assert bench_mlp.repeats_for(1024, 256) == 21 and bench_mlp.repeats_for(16, 32) == 300
 
 
 @pytest.mark.skipif(not bench_mlp.have_torch(), reason="PyTorch is optional (make bench installs it)")

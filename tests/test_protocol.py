@@ -163,10 +163,11 @@ def test_the_cheap_proof_of_finite_gradients():
 def test_overflowing_gradients_are_caught_by_the_proof_or_the_scan(monkeypatch):
     """The network scans the gradients the layers did not prove finite: without the proof's refusal the
     overflow of the test below would be returned silently."""
-    net = bp.Sequential([bp.Dense(1, 1, "identity")])
-    net.layers[0].W[...] = 1e-307
-    X, T = np.array([[1e308]]), np.array([[0.0]])
-    with pytest.raises(bp.NonFiniteError):
+    net = bp.Sequential([bp.Dense(4, 4, "identity")])  # ∂L/∂W (16 entries) larger than A and δ (4 each): proved
+    net.layers[0].W[...] = 1e-307 * np.eye(4)
+    X, T = np.array([[1e308, 0.0, 0.0, 0.0]]), np.zeros((1, 4))
+    assert np.isfinite(net.loss(X, T))
+    with pytest.raises(bp.NonFiniteError, match=r"gradient of 0\.W"):
         net.loss_and_grads(X, T)
     import bpkit._validate as validate
 
