@@ -20,7 +20,8 @@ the loss and the gradient of every weight and bias, with every check bpkit makes
 
 All in one process, one thread for every library (OpenBLAS through threadpoolctl, PyTorch by
 ``torch.set_num_threads(1)``), same shapes and dtype.  Each repeat runs the programs one after the
-other (the order reversed every other repeat), timed in CPU time of the process; a ratio is the median
+other (the order reversed every other repeat), each timed call right after an untimed call of the same
+program (timed warm, as in a training loop), in CPU time of the process; a ratio is the median
 over the repeats of the two programs' times in the same repeat, so a busy moment of the machine hits
 both alike.  bpkit's opt-in malloc tuning is off unless ``BPKIT_MALLOC_TUNING=1``; the output says which.
 """
@@ -210,7 +211,7 @@ def measure(width, batch, dtype, torch_ok):
                 "bare": bare_products(net, X)}
     if torch_ok:
         programs["torch"] = torch_pass(net, X, T)
-    s = samples(programs, repeats=repeats_for(width, batch), warmup=3)
+    s = samples(programs, repeats=repeats_for(width, batch), warmup=3, settle=1)
     row = {"dtype": np.dtype(dtype).name, "batch": batch, "width": width, "repeats": len(s["bpkit"]),
            **{f"{name}_s": statistics.median(t) for name, t in s.items()},
            "vs_numpy": paired_ratio(s["bpkit"], s["numpy"]), "numpy_vs_bare": paired_ratio(s["numpy"], s["bare"])}

@@ -43,8 +43,9 @@ def mlp_section(mlp):
            "checks; *bare*: its 11 matrix products alone; *torch*: the same network, weights and loss in PyTorch's CPU",
            "autograd" + (f" ({mlp['torch']})" if mlp.get("torch") else "") + ", checked once against bpkit's numbers.",
            f"One thread for every library (OpenBLAS and PyTorch), {mlp.get('clock', 'process CPU time')}; the programs",
-           "interleaved in each repeat, a ratio is the median over the repeats of the two programs' times in the",
-           "same repeat. Times are medians.", "",
+           "interleaved in each repeat, each timed call right after an untimed one of the same program (warm, as",
+           "in a training loop); a ratio is the median over the repeats of the two programs' times in the same",
+           "repeat. Times are medians.", "",
            f"bpkit's malloc tuning (`bp.tune_malloc()`): **{'on' if tuned else 'off'}**"
            + ("" if tuned else " (the default)") + "."]
     if load[0]:
@@ -67,7 +68,7 @@ def mlp_section(mlp):
     big = [r for r in rows if r["batch"] == 256 and r["width"] >= 256]
     met = [r for r in big if r["vs_numpy"] <= targets["vs_numpy"]]
     out.append(f"* **bpkit/numpy ≤ {targets['vs_numpy']:.2f} at batch 256, widths ≥ 256 (float32 and float64)**: "
-               f"{'met' if big and len(met) == len(big) else 'NOT met'} in {len(met)} of {len(big)} cases "
+               f"{'met' if big and len(met) == len(big) else 'NOT met'}, within it in {len(met)} of {len(big)} cases "
                f"(measured {ratios(big, 'vs_numpy', 3)}).")
     for r in big:
         if r["vs_numpy"] > targets["vs_numpy"]:
@@ -76,7 +77,7 @@ def mlp_section(mlp):
         small = [r for r in rows if r["batch"] == 32 and r["width"] <= 64]
         ok = [r for r in small if r["vs_torch"] <= targets["vs_torch"]]
         out.append(f"* **bpkit/torch ≤ {targets['vs_torch']:.2f} for the book's sizes (widths ≤ 64, batch 32)**: "
-                   f"{'met' if small and len(ok) == len(small) else 'NOT met'} in {len(ok)} of {len(small)} cases "
+                   f"{'met' if small and len(ok) == len(small) else 'NOT met'}, within it in {len(ok)} of {len(small)} cases "
                    f"(measured {ratios(small, 'vs_torch')}).")
     else:
         out.append("* PyTorch was not installed: the torch comparison was skipped "

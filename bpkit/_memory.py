@@ -2,12 +2,14 @@
 
 :class:`Recycler` — on by default, local to one network.  A call of ``loss_and_grads`` allocates its
 activations, δ and gradients afresh; glibc returns freed blocks above its mmap/trim thresholds to the
-system, so without reuse every new large array is page-faulted in again (measured here: bpkit/hand-written
-pass 1.15–1.35 at batch 256, widths ≥ 256, against ≤ 1.05 with reuse).  A network keeps the arrays it
+system, so without reuse every new large array is page-faulted in again (measured here, under load, batch
+256, widths 256–1024: bpkit/hand-written preallocated pass 1.06–1.35 without reuse, 1.05–1.12 with it;
+``benchmarks/README.md``).  A network keeps the arrays it
 handed out (at most :attr:`Recycler.KEEP` of each shape and dtype) and gives one out again only when
 nothing else refers to it — not the caller (the returned gradients, ``net.deltas``, ``layer.Z``, a view
 of any of them), not another thread — so no array a user can reach ever changes under them.  The memory
-is the network's: freed with it, or by ``net.release_memory()``.
+is the network's — about one call's activations, δ and gradients (more while the caller holds results,
+at most :attr:`Recycler.KEEP` arrays of each shape) — freed with the network or by ``net.release_memory()``.
 
 :func:`tune_malloc` — opt-in, process-wide:
 

@@ -14,7 +14,7 @@ makes one :class:`~bpkit.protocol.Context` per position, so that
 * several threads may call ``loss``, ``forward`` and ``loss_and_grads`` on one network at the same
   time: each call returns its own results;
 * the arrays of a call (activations, δ, gradients) reuse the memory of the network's earlier calls'
-  arrays once nothing refers to them any more (:class:`bpkit._memory.Recycler`): an array you hold is
+  arrays once nothing refers to them any more (``bpkit._memory.Recycler``): an array you hold is
   never overwritten, and a training loop does not page-fault fresh memory on every step.  (``net.deltas`` and ``layer.Z`` etc. show the last
   call to finish; with threads, read the returned values instead.  Changing the parameters while
   another thread computes is not made safe.)
@@ -122,7 +122,7 @@ class Sequential:
         """One fresh :class:`~bpkit.protocol.Context` per position, for ``forward``/``loss``/``loss_and_grads``.
 
         Their ``empty()`` hands out the memory of arrays of this network's earlier calls that nothing
-        refers to any more (:class:`bpkit._memory.Recycler`)."""
+        refers to any more (``bpkit._memory.Recycler``)."""
         recycler = self._recycler
         return [Context(recycler) for _ in self.layers]
 

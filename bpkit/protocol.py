@@ -47,7 +47,7 @@ class Context:
     """What one call of one layer keeps between its forward and its backward pass.
 
     A plain namespace: a layer stores whatever it needs as attributes, and may take the memory of its
-    results from :meth:`empty`.  ``grads`` receives the
+    results from ``empty()``.  ``grads`` receives the
     parameters' gradients; ``delta`` (∂L/∂Z, for layers with a pre-activation) is set by the
     backward pass; ``z_offset`` is added to the pre-activation Z by layers that have one (used by
     :func:`bpkit.gradcheck.numerical_deltas` to nudge Z itself; None otherwise).
@@ -62,7 +62,7 @@ class Context:
     def empty(self, shape, dtype):
         """A new, uninitialised array for a result of this call: ``np.empty(shape, dtype)``, or, in a
         network's call, memory of an array of that network's earlier calls that nothing refers to any
-        more (:class:`bpkit._memory.Recycler`).  A layer may use it for every array it returns or keeps."""
+        more (``bpkit._memory.Recycler``).  A layer may use it for every array it returns or keeps."""
         if self.recycler is None:
             return np.empty(shape, dtype)
         return self.recycler.empty(shape, dtype)
