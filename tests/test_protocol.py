@@ -114,7 +114,16 @@ def _held_arrays_stay_unchanged_while_the_rest_is_reused():
     assert len(addresses) <= 2, f"{len(addresses)} distinct gradient arrays in 6 calls: memory not reused"
 
 
-def test_arrays_a_caller_holds_are_never_reused_and_the_others_are(monkeypatch):
+@pytest.fixture
+def one_blas_thread():
+    """Small products on a busy machine: OpenBLAS's threads only wait for each other."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
+def test_arrays_a_caller_holds_are_never_reused_and_the_others_are(monkeypatch, one_blas_thread):
     _held_arrays_stay_unchanged_while_the_rest_is_reused()
     import bpkit._memory as memory
 
