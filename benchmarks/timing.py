@@ -17,6 +17,36 @@ from pathlib import Path
 RESULTS = Path(__file__).with_name("results")
 
 
+def samples(programs: dict, repeats: int = 15, warmup: int = 2, clock=time.process_time, settle: int = 0) -> dict:
+    """Seconds of each call, per program: ``{name: [s_1, …, s_repeats]}``, the programs interleaved.
+
+    Repeat k runs every program once, one after the other (in reverse order every other repeat), so the k-th samples of all programs share the
+    machine's moment: their ratio (:func:`paired_ratio`) is little affected by other work on the machine.
+    ``clock`` is the process's CPU time by default (time spent waiting for a core is not counted; with
+    one thread per library that is the honest measure on a shared machine).  ``settle`` untimed calls of a
+    program run right before each timed one, so that every program is timed after itself, as in a training
+    loop, and not after whichever program precedes it (which may or may not share its arrays in the cache).
+    """
+    for _ in range(warmup):
+        for fn in programs.values():
+            fn()
+    out = {name: [] for name in programs}
+    order = list(programs.items())
+    for k in range(repeats):
+        for name, fn in (order if k % 2 == 0 else order[::-1]):  # no program always runs first
+            for _ in range(settle):
+                fn()
+            t0 = clock()
+            fn()
+            out[name].append(clock() - t0)
+    return out
+
+
+def paired_ratio(a: list, b: list) -> float:
+    """The median over the repeats of a_k / b_k: the ratio of two programs timed in the same repeats."""
+    return statistics.median(x / y for x, y in zip(a, b))
+
+
 def interleaved(programs: dict, repeats: int = 15, warmup: int = 2, inner: int = 1, settle: int = 0,
                 pause: float = 0.0) -> dict:
     """Median seconds per call of each program (a dict name -> zero-argument callable).

@@ -65,25 +65,54 @@ def numeric_array(x, what: str) -> np.ndarray:
 def all_finite(arr: np.ndarray) -> bool:
     """True if every entry is finite.
 
-    A small array is scanned directly.  For a large one the sum is finite exactly when every entry
-    is, unless it overflows; only then (or for a real NaN/inf) is it scanned entry by entry.
+    A small array is scanned directly.  For a large one a reduction (Σx², or the sum) is finite exactly
+    when every entry is, unless it overflows; only then (or for a real NaN/inf) is it scanned entry by entry.
     """
+    if arr.flags.c_contiguous and arr.dtype.kind == "f":
+        return math.isfinite(_vdot(arr, arr)) or bool(np.isfinite(arr).all())  # Σx²: one BLAS call, no warning
     if arr.size <= 4096:
         return bool(np.isfinite(arr).all())
     with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(arr.sum()):
+        # Σx² (one BLAS dot product, faster than a sum) is finite exactly when every entry is, unless
+        # it overflows (|x| ≳ 1e154 in float64, 1e19 in float32): then the entries are scanned
+        if math.isfinite(np.vdot(arr, arr) if arr.flags.c_contiguous else arr.sum()):
             return True
     return bool(np.isfinite(arr).all())
 
 
 def sum_finite(arr: np.ndarray) -> bool:
     """:func:`all_finite` by one reduction, for callers already inside ``np.errstate(over="ignore",
-    invalid="ignore")`` (the sum is finite exactly when every entry is, unless the sum overflows: then
+    invalid="ignore")`` (Σx², or the sum, is finite exactly when every entry is, unless it overflows: then
     the entries are scanned)."""
+    if type(arr) is np.ndarray and arr.flags.c_contiguous and arr.dtype.kind == "f":
+        return math.isfinite(_vdot(arr, arr)) or bool(np.isfinite(arr).all())
     return math.isfinite(_add_reduce(arr, axis=None)) or bool(np.isfinite(arr).all())
 
 
 _add_reduce = np.add.reduce  # ndarray.sum without its Python-level wrapper
+_vdot = np.vdot
+
+_HALF_MAX = {np.dtype(np.float64): float(np.finfo(np.float64).max) / 2,
+             np.dtype(np.float32): float(np.finfo(np.float32).max) / 2}
+
+
+def product_grads_finite(A, D) -> bool:
+    """True if ``A`` and ``D`` are finite and no entry of Aᵀ D or of 1ᵀ D can overflow.
+
+    By Cauchy–Schwarz |(Aᵀ D)_ij| ≤ Σ_k |A_ki||D_kj| ≤ ‖A‖_F ‖D‖_F and |(1ᵀ D)_j| ≤ √m ‖D‖_F, so when
+    ‖A‖_F, ‖D‖_F are finite and those bounds stay below half the dtype's largest number (room for the
+    rounding of any order of summation), every entry of a dense layer's gradients Aᵀδ and 1ᵀδ is finite.
+    Two dot products over arrays of shape (m, n) instead of a pass over the n_in × n_out weight gradient.
+    False means "not proven": the caller then scans the gradients themselves.
+    """
+    limit = _HALF_MAX.get(D.dtype)
+    if limit is None or A.dtype != D.dtype:
+        return False
+    a, d = float(_vdot(A, A)), float(_vdot(D, D))  # NaN or inf if any entry is (or if they overflow)
+    if not (math.isfinite(a) and math.isfinite(d)):
+        return False
+    d = math.sqrt(d)
+    return math.sqrt(a) * d <= limit and math.sqrt(D.shape[0]) * d <= limit
 
 
 def _text(where) -> str:

@@ -31,6 +31,9 @@ class Activation:
 
     name = "activation"
     REQUIRED = ("value", "derivative")
+    #: ``value(z, out=...)`` writes f(z) into ``out`` (a float array of z's shape); a subclass that
+    #: defines ``value`` says so itself (a ``value(z)`` of its own is called without ``out``)
+    value_takes_out = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -43,6 +46,8 @@ class Activation:
         if not isinstance(cls.name, str) or not cls.name:
             raise TypeError(f"Activation subclass {cls.__name__} needs a name (a non-empty str)")
         cls.has_output_derivative = cls.derivative_from_output is not Activation.derivative_from_output
+        if "value" in cls.__dict__ and "value_takes_out" not in cls.__dict__:
+            cls.value_takes_out = False
 
     def __call__(self, z):
         return self.value(z)
@@ -89,9 +94,10 @@ class Tanh(Activation):
     """tanh(z),  tanh'(z) = 1 - tanh(z)^2 = 1 - o^2."""
 
     name = "tanh"
+    value_takes_out = True
 
-    def value(self, z):
-        return np.tanh(z)
+    def value(self, z, out=None):
+        return np.tanh(z, out=out)
 
     def derivative(self, z):
         t = np.tanh(z)
@@ -107,9 +113,12 @@ class ReLU(Activation):
     """max(0, z),  derivative 1 for z > 0 and 0 otherwise (0 at the kink z = 0)."""
 
     name = "relu"
+    value_takes_out = True
 
-    def value(self, z):
+    def value(self, z, out=None):
         z = np.asarray(z)
+        if out is not None:
+            return np.maximum(z, 0, out=out)
         return np.maximum(z, 0).astype(z.dtype if z.dtype.kind == "f" else np.float64, copy=False)
 
     def derivative(self, z):

@@ -25,18 +25,21 @@ from .registry import implements
 
 def as_float(x) -> np.ndarray:
     """``x`` as a floating array (integers become float64; float32 stays float32)."""
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        return x
     x = np.asarray(x)
     return x if x.dtype.kind == "f" else x.astype(np.float64)
 
 
 @implements("eq-forward-batch")
-def dense_forward(A, W, b):
+def dense_forward(A, W, b, out=None):
     """Z = A W + 1 bᵀ: equation :eq:`eq-forward-batch`.
 
-    ``A`` is (m, n_in), ``W`` is (n_in, n_out), ``b`` is (n_out,); Z is (m, n_out).
-    Adding ``b`` to every row is the ``1 bᵀ`` term (NumPy broadcasting, in place: no temporary).
+    ``A`` is (m, n_in), ``W`` is (n_in, n_out), ``b`` is (n_out,); Z is (m, n_out), written into
+    ``out`` if given.  Adding ``b`` to every row is the ``1 bᵀ`` term (NumPy broadcasting, in place:
+    no temporary).
     """
-    Z = as_float(A) @ W
+    Z = np.matmul(as_float(A), W, out=out)
     Z += b
     return Z
 
@@ -66,25 +69,25 @@ def activation_delta(dA, Z, activation="sigmoid", A=None, out=None):
 
 
 @implements("eq-batch-dA")
-def grad_input(dZ, W):
-    """∂L/∂A = ∂L/∂Z Wᵀ: equation :eq:`eq-batch-dA`.  (m, n_out) @ (n_out, n_in) → (m, n_in)."""
-    return dZ @ np.asarray(W).T
+def grad_input(dZ, W, out=None):
+    """∂L/∂A = ∂L/∂Z Wᵀ: equation :eq:`eq-batch-dA`.  (m, n_out) @ (n_out, n_in) → (m, n_in), into ``out`` if given."""
+    return np.matmul(dZ, np.asarray(W).T, out=out)
 
 
 @implements("eq-batch-dW")
-def grad_weights(A, dZ):
-    """∂L/∂W = Aᵀ ∂L/∂Z: equation :eq:`eq-batch-dW`.  (n_in, m) @ (m, n_out) → (n_in, n_out).
+def grad_weights(A, dZ, out=None):
+    """∂L/∂W = Aᵀ ∂L/∂Z: equation :eq:`eq-batch-dW`.  (n_in, m) @ (m, n_out) → (n_in, n_out), into ``out`` if given.
 
     The product sums over the batch: each sample adds its own outer product
     a_iᵀ δ_i, and the 1/m of a mean loss is already inside δ.
     """
-    return as_float(A).T @ dZ
+    return np.matmul(as_float(A).T, dZ, out=out)
 
 
 @implements("eq-batch-db")
 def grad_bias(dZ):
     """∂L/∂b = 1ᵀ ∂L/∂Z (the column sums of δ): equation :eq:`eq-batch-db`.  Shape (n_out,)."""
-    return np.asarray(dZ).sum(axis=0)
+    return np.add.reduce(np.asarray(dZ), axis=0)
 
 
 @implements("eq-hidden-delta-matrix")
@@ -107,10 +110,12 @@ def residual_forward(X, W, b, activation="sigmoid"):
 
 
 @implements("eq-residual-backward")
-def residual_grad_input(dY, dZ, W):
+def residual_grad_input(dY, dZ, W, out=None):
     """∂L/∂X = ∂L/∂Y + ∂L/∂Z Wᵀ for Y = X + f(XW + b): equation :eq:`eq-residual-backward`.
 
     The first term is the identity path (its Jacobian is I, "the 1"); the
-    second is the path through the layer, with dZ = ∂L/∂Y ⊙ f'(Z).
+    second is the path through the layer, with dZ = ∂L/∂Y ⊙ f'(Z).  Written into ``out`` if given.
     """
-    return dY + grad_input(dZ, W)
+    G = grad_input(dZ, W, out=out)
+    G += dY
+    return G

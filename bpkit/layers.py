@@ -158,11 +158,12 @@ class Dense(_LastCall):
             A = self._check_input(A)
         self._check_parameters()
         ctx.input = A
-        Z = dense_forward(A, self.W, self.b)
+        Z = dense_forward(A, self.W, self.b, out=ctx.empty((A.shape[0], self.n_out), self.dtype))
         if ctx.z_offset is not None:
             Z += ctx.z_offset
         ctx.Z = Z
-        ctx.A = self.activation.value(Z)
+        act = self.activation
+        ctx.A = act.value(Z, out=ctx.empty(Z.shape, Z.dtype)) if act.value_takes_out else act.value(Z)
         return ctx.A
 
     def backward(self, dA, ctx=None, need_input_grad=True, *, overwrite=False, given_delta=False):
@@ -186,12 +187,26 @@ class Dense(_LastCall):
         if given_delta:
             delta = dA
         else:
-            delta = activation_delta(dA, ctx.Z, self.activation, A=ctx.A, out=dA if overwrite else None)
+            Z = ctx.Z
+            delta = activation_delta(dA, Z, self.activation, A=ctx.A,
+                                     out=dA if overwrite else ctx.empty(Z.shape, Z.dtype))
         ctx.delta = delta
-        ctx.grads = {"W": grad_weights(ctx.input, delta), "b": grad_bias(delta)}
+        A = ctx.input
+        dW = grad_weights(A, delta, out=ctx.empty((self.n_in, self.n_out), self.dtype))
+        db = grad_bias(delta)
+        ctx.grads = {"W": dW, "b": db}
+        # NaN/inf gradients are an error (the network scans those no layer proved finite, and names them).
+        # Checked here, while A, δ and ∂L/∂W are still in the CPU's cache: ∂L/∂W itself, or, when it is the
+        # larger array, A and δ by the bound of product_grads_finite
+        if dW.size <= delta.size + A.size:
+            ctx.grads_finite = _validate.sum_finite(dW) and _validate.sum_finite(db)
+        else:
+            ctx.grads_finite = _validate.product_grads_finite(A, delta)
         if standalone:
             self.last_backward = ctx
-        return grad_input(delta, self.W) if need_input_grad else None
+        if not need_input_grad:
+            return None
+        return grad_input(delta, self.W, out=ctx.empty((delta.shape[0], self.n_in), self.dtype))
 
     def backward_delta(self, delta, ctx=None, need_input_grad=True):
         """``backward(delta, ctx, need_input_grad, given_delta=True)``: δ = ∂L/∂Z given directly."""
@@ -256,11 +271,11 @@ class Residual(_LastCall):
             ctx = self.last = Context()
         else:
             ctx = _context(self, ctx)
-        inner = ctx.inner = Context()
+        inner = ctx.inner = Context(ctx.recycler)
         inner.z_offset = ctx.z_offset
         F = self.dense.forward(X, inner)
         ctx.input, ctx.Z, ctx.F = inner.input, inner.Z, F
-        ctx.A = inner.input + F
+        ctx.A = np.add(inner.input, F, out=ctx.empty(F.shape, F.dtype))
         return ctx.A
 
     def backward(self, dY, ctx=None, need_input_grad=True, *, overwrite=False, given_delta=False):
@@ -282,5 +297,7 @@ class Residual(_LastCall):
         inner = ctx.inner
         # dY is needed again by the identity path, so δ never overwrites it
         self.dense.backward(dY, inner, need_input_grad=False)
-        ctx.delta, ctx.grads = inner.delta, inner.grads
-        return residual_grad_input(dY, inner.delta, self.W) if need_input_grad else None
+        ctx.delta, ctx.grads, ctx.grads_finite = inner.delta, inner.grads, inner.grads_finite
+        if not need_input_grad:
+            return None
+        return residual_grad_input(dY, inner.delta, self.W, out=ctx.empty(dY.shape, inner.delta.dtype))

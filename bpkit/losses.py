@@ -148,8 +148,11 @@ class MSE(Loss):
         return mse_grad(A, T, self.reduction)
 
     def value_and_grad(self, A, T, ctx=None):
-        """(L, ∂L/∂A): :func:`mse_loss` and :func:`mse_grad` sharing one A − T (one pass, no copy)."""
-        diff = A - T
+        """(L, ∂L/∂A): :func:`mse_loss` and :func:`mse_grad` sharing one A − T (one pass, no copy).
+
+        The array of ∂L/∂A comes from ``ctx.empty`` when ``ctx`` is a layer's context."""
+        empty = getattr(ctx, "empty", None)
+        diff = np.subtract(A, T, out=None if empty is None else empty(np.shape(A), np.result_type(A, T)))
         scale = _scale(diff.shape[0], self.reduction)
         value = float(0.5 * scale * np.vdot(diff, diff))
         diff *= diff.dtype.type(scale)

@@ -12,16 +12,22 @@ makes one :class:`~bpkit.protocol.Context` per position, so that
 * a layer object may appear at several positions (``Sequential([d, d])``): its parameters are shared,
   named after its first position, and their gradient is the sum over its uses;
 * several threads may call ``loss``, ``forward`` and ``loss_and_grads`` on one network at the same
-  time: each call returns its own results.  (``net.deltas`` and ``layer.Z`` etc. show the last
+  time: each call returns its own results;
+* the arrays of a call (activations, δ, gradients) reuse the memory of the network's earlier calls'
+  arrays once nothing refers to them any more (``bpkit._memory.Recycler``): an array you hold is
+  never overwritten, and a training loop does not page-fault fresh memory on every step.  (``net.deltas`` and ``layer.Z`` etc. show the last
   call to finish; with threads, read the returned values instead.  Changing the parameters while
   another thread computes is not made safe.)
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _validate
+from ._memory import Recycler
 from ._validate import NonFiniteError
 from .losses import get_loss
 from .protocol import Context, check_layer, check_output_layer, describe
@@ -83,6 +89,7 @@ class Sequential:
         self._backward_kw = [{"overwrite": True} if getattr(layer, "may_overwrite", False) else {} for layer in layers]
         self.loss_value = None
         self._last = None
+        self._recycler = Recycler()
 
     # -- description -------------------------------------------------------------
     @property
@@ -112,12 +119,21 @@ class Sequential:
                 for name, p in layer.parameters()]
 
     def contexts(self):
-        """One fresh :class:`~bpkit.protocol.Context` per position, for ``forward``/``loss``/``loss_and_grads``."""
-        return [Context() for _ in self.layers]
+        """One fresh :class:`~bpkit.protocol.Context` per position, for ``forward``/``loss``/``loss_and_grads``.
+
+        Their ``empty()`` hands out the memory of arrays of this network's earlier calls that nothing
+        refers to any more (``bpkit._memory.Recycler``)."""
+        recycler = self._recycler
+        return [Context(recycler) for _ in self.layers]
+
+    def release_memory(self):
+        """Free the arrays the network keeps for reuse (those you still hold stay valid and unchanged)."""
+        self._recycler.clear()
 
     @property
     def deltas(self):
-        """∂L/∂Z of each position, shape (m, n_out), from the last ``loss_and_grads`` to finish."""
+        """∂L/∂Z of each position, shape (m, n_out), from the last ``loss_and_grads`` to finish (None
+        while the next one runs, or if it failed)."""
         return [None if ctx is None else ctx.delta for ctx in (self._last or [None] * len(self.layers))]
 
     # -- forward -----------------------------------------------------------------
@@ -150,6 +166,21 @@ class Sequential:
                     layer.last_backward = ctx
             except AttributeError:  # a user layer with __slots__: nothing to show
                 pass
+
+    def _unshow(self):
+        """Drop the display's references to the arrays of this network's earlier calls (``net.deltas``,
+        ``layer.Z``, …), so that a new call reuses their memory unless the caller holds them: one set of
+        arrays instead of two, which keeps a wide network's pass in the CPU's cache."""
+        self._last = None
+        recycler = self._recycler
+        for layer in self.layers:
+            for attr in ("last", "last_backward"):
+                ctx = getattr(layer, attr, None)
+                if ctx is not None and getattr(ctx, "recycler", None) is recycler:
+                    try:
+                        setattr(layer, attr, None)
+                    except AttributeError:  # pragma: no cover - a user layer with __slots__
+                        pass
 
     def _non_finite(self, X, what):
         """A NonFiniteError that names the first layer with NaN/inf parameters or output."""
@@ -233,6 +264,7 @@ class Sequential:
         X, T, loss, l2 = self._prepare(X, T, loss, l2)
         layers = self.layers
         last = len(layers) - 1
+        self._unshow()
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, clearly
             A, ctxs = self._run(X, None)
             value, grad = loss.value_and_grad(A, T, ctxs[last])
@@ -244,20 +276,30 @@ class Sequential:
             penalised = self._penalised() if l2 else ()
             if l2:
                 value += l2_penalty((p for _, _, p in penalised), l2)
-            if not np.isfinite(value):
+            if not math.isfinite(value):
                 raise self._non_finite(X, f"the loss ({value})")
             grads = {}
+            unproven = []  # the gradients to scan: those no layer proved finite, sums, penalised ones
             prefix = self._prefix
             for i, ctx in enumerate(ctxs):  # a shared layer's gradient: the sum over its positions
+                proven = getattr(ctx, "grads_finite", False)
                 for name, g in ctx.grads.items():
                     key = prefix[i] + name
-                    grads[key] = grads[key] + g if key in grads else g
+                    if key in grads:
+                        grads[key] = grads[key] + g
+                        unproven.append(key)
+                    else:
+                        grads[key] = g
+                        if not proven:
+                            unproven.append(key)
             for i, name, p in penalised:
                 key = f"{i}.{name}"
                 grads[key] = grads[key] + l2_grad(p, l2)
+                unproven.append(key)
             if len(grads) != self._n_parameters:
                 self._missing_gradients(grads)
-            for key, g in grads.items():
+            for key in unproven:
+                g = grads[key]
                 if not _validate.sum_finite(g):
                     i = int(key.split(".", 1)[0])
                     raise NonFiniteError(

@@ -18,6 +18,9 @@ A **layer** is any object with
 Optional:
 
 * ``describe()`` → a short text for messages, e.g. ``"Dense 3→4, sigmoid"``;
+* ``ctx.grads_finite = True``, set by ``backward`` when it has proved every gradient it put in
+  ``ctx.grads`` finite (bpkit's dense layer does, by a bound cheaper than a scan); otherwise the network
+  scans each gradient for NaN/inf itself;
 * ``output_activation`` → the name of the activation that produces the layer's output, if its output is
   ``f(Z)`` for a pre-activation Z.  A fused loss (``bce``, ``softmax_ce``) needs it to be the loss's
   ``requires``, and then calls ``backward(delta, ctx, need_input_grad, given_delta=True)`` with
@@ -43,19 +46,29 @@ import numpy as np
 class Context:
     """What one call of one layer keeps between its forward and its backward pass.
 
-    A plain namespace: a layer stores whatever it needs as attributes.  ``grads`` receives the
+    A plain namespace: a layer stores whatever it needs as attributes, and may take the memory of its
+    results from ``empty()``.  ``grads`` receives the
     parameters' gradients; ``delta`` (∂L/∂Z, for layers with a pre-activation) is set by the
     backward pass; ``z_offset`` is added to the pre-activation Z by layers that have one (used by
     :func:`bpkit.gradcheck.numerical_deltas` to nudge Z itself; None otherwise).
     """
 
-    def __init__(self):
+    def __init__(self, recycler=None):
         self.grads = {}
         self.delta = None
         self.z_offset = None
+        self.recycler = recycler
+
+    def empty(self, shape, dtype):
+        """A new, uninitialised array for a result of this call: ``np.empty(shape, dtype)``, or, in a
+        network's call, memory of an array of that network's earlier calls that nothing refers to any
+        more (``bpkit._memory.Recycler``).  A layer may use it for every array it returns or keeps."""
+        if self.recycler is None:
+            return np.empty(shape, dtype)
+        return self.recycler.empty(shape, dtype)
 
     def __repr__(self):
-        keys = ", ".join(k for k in vars(self) if getattr(self, k) is not None)
+        keys = ", ".join(k for k in vars(self) if k != "recycler" and getattr(self, k) is not None)
         return f"Context({keys})"
 
 

@@ -87,7 +87,105 @@ def test_eight_threads_on_one_network_get_their_own_gradients():
     assert not failures, f"threads {sorted(set(failures))} got another thread's results"
 
 
+# -- memory reuse -----------------------------------------------------------------------------------
+
+def _wide_problem(seed):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(128, 32)), rng.normal(size=(128, 32))  # 128 × 128 float64 activations: 128 KiB, reused
+
+
+def _held_arrays_stay_unchanged_while_the_rest_is_reused():
+    net = bp.mlp([32, 128, 128, 32], activation="relu", output_activation="identity", seed=0)
+    X1, T1 = _wide_problem(1)
+    _, grads = net.loss_and_grads(X1, T1)
+    Z, delta_view = net.layers[1].Z, net.deltas[0][:, :3]  # an array and a view of another
+    copies = {k: g.copy() for k, g in grads.items()}, Z.copy(), delta_view.copy()
+    X2, T2 = _wide_problem(2)
+    addresses = set()
+    for _ in range(6):
+        _, other = net.loss_and_grads(X2, T2)
+        addresses |= {g.ctypes.data for g in other.values() if g.nbytes >= 1 << 16}
+        del other
+    for k, g in grads.items():
+        assert np.array_equal(g, copies[0][k]), f"{k} held by the caller was overwritten"
+    assert np.array_equal(Z, copies[1]) and np.array_equal(delta_view, copies[2]), "a held Z or δ view changed"
+    # the arrays nobody holds are reused: the 128 × 128 weight gradient (the others are too small to be kept)
+    # comes back at one or two addresses call after call, not at 6 new ones
+    assert len(addresses) <= 2, f"{len(addresses)} distinct gradient arrays in 6 calls: memory not reused"
+
+
+@pytest.fixture
+def one_blas_thread():
+    """Small products on a busy machine: OpenBLAS's threads only wait for each other."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
+def test_arrays_a_caller_holds_are_never_reused_and_the_others_are(monkeypatch, one_blas_thread):
+    _held_arrays_stay_unchanged_while_the_rest_is_reused()
+    import bpkit._memory as memory
+
+    class EveryArrayLooksFree:  # a broken reference count check: held arrays would be handed out again
+        @staticmethod
+        def getrefcount(a):
+            return memory._UNSHARED
+
+    monkeypatch.setattr(memory, "sys", EveryArrayLooksFree)
+    with pytest.raises(AssertionError, match="overwritten|changed"):
+        _held_arrays_stay_unchanged_while_the_rest_is_reused()
+    monkeypatch.undo()
+    monkeypatch.setattr(memory, "_UNSHARED", -1)  # never reuse: the memory claim fails
+    with pytest.raises(AssertionError, match="not reused"):
+        _held_arrays_stay_unchanged_while_the_rest_is_reused()
+
+
+def test_a_copied_network_gets_its_own_memory():
+    import copy
+    import pickle
+
+    net = bp.mlp([32, 128, 2], seed=0)
+    X, T = _wide_problem(0)[0], np.zeros((128, 2))
+    net.loss_and_grads(X, T)
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert clone._recycler is not net._recycler and clone._recycler.nbytes() == 0
+        assert clone.loss_and_grads(X, T)[0] == net.loss_and_grads(X, T)[0]
+    assert net._recycler.nbytes() > 0
+    net.release_memory()
+    assert net._recycler.nbytes() == 0
+
+
 # -- non-finite values -----------------------------------------------------------------------------
+
+def test_the_cheap_proof_of_finite_gradients():
+    from bpkit._validate import product_grads_finite
+
+    A, D = np.ones((4, 3)), np.ones((4, 2))
+    assert product_grads_finite(A, D)
+    assert not product_grads_finite(np.where(np.eye(4, 3) > 0, np.nan, 1.0), D)  # a NaN input
+    assert not product_grads_finite(A, np.full((4, 2), np.inf))                   # an infinite δ
+    assert not product_grads_finite(np.full((1, 1), 1e154), np.full((1, 1), 1e154))  # ‖A‖‖δ‖ ≈ 1e308: not proven
+    assert not product_grads_finite(A.astype(np.float32), D)                       # mixed dtypes: not proven
+
+
+def test_overflowing_gradients_are_caught_by_the_proof_or_the_scan(monkeypatch):
+    """The network scans the gradients the layers did not prove finite: without the proof's refusal the
+    overflow of the test below would be returned silently."""
+    net = bp.Sequential([bp.Dense(4, 4, "identity")])  # ∂L/∂W (16 entries) larger than A and δ (4 each): proved
+    net.layers[0].W[...] = 1e-307 * np.eye(4)
+    X, T = np.array([[1e308, 0.0, 0.0, 0.0]]), np.zeros((1, 4))
+    assert np.isfinite(net.loss(X, T))
+    with pytest.raises(bp.NonFiniteError, match=r"gradient of 0\.W"):
+        net.loss_and_grads(X, T)
+    import bpkit._validate as validate
+
+    monkeypatch.setattr(validate, "product_grads_finite", lambda A, D: True)  # a proof that proves too much
+    _, grads = net.loss_and_grads(X, T)
+    assert not np.isfinite(grads["0.W"]).all()
+
+
+
 
 def test_gradient_overflow_with_a_finite_loss_is_a_floating_point_error():
     net = bp.Sequential([bp.Dense(1, 1, "identity")])
@@ -225,7 +323,7 @@ def test_gradcheck_relu_kinks_are_reported_not_failed(monkeypatch):
     assert failures == 0
     assert kinked > 0  # the kinks were there, and found
     import bpkit.layers
-    monkeypatch.setattr(bpkit.layers, "grad_weights", lambda A, dZ: 1.01 * (np.asarray(A).T @ dZ))
+    monkeypatch.setattr(bpkit.layers, "grad_weights", lambda A, dZ, out=None: 1.01 * (np.asarray(A).T @ dZ))
     assert not bp.gradcheck(net, X, T).ok  # a 1 % error is still caught on a ReLU network
 
 
