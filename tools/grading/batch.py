@@ -169,7 +169,7 @@ def _grade_one(args):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _grade_all(source_nb, jobs, limits, workers, base, progress, skipped):
+def _grade_all(source_nb, jobs, limits, workers, base, progress, skipped, stats_path=None):
     """Run in a process of its own: the instructor's notebook once (grade.Reference), then every job
     ``(student, clean notebook path, report path)`` in a process forked from this one, ``workers`` at a time.
 
@@ -178,6 +178,8 @@ def _grade_all(source_nb, jobs, limits, workers, base, progress, skipped):
     """
     sys.path.insert(0, str(HERE.parent))
     from grading.grade import Reference
+    from grading.sandbox import font_cache
+    font_cache()
     try:
         reference = Reference(json.loads(Path(source_nb).read_text()))
     except Exception as exc:  # noqa: BLE001 — then each grader runs the reference itself, and says why
@@ -215,6 +217,13 @@ def _grade_all(source_nb, jobs, limits, workers, base, progress, skipped):
                       end="" if tty else "\n", file=sys.stderr, flush=True)
     if progress and jobs and tty:
         print(file=sys.stderr)
+    if stats_path:   # CPU time: this process (the reference run) and every grader with its sandbox (reaped)
+        import resource
+        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        Path(stats_path).write_text(json.dumps({
+            "graded": len(jobs), "reference_s": reference.seconds if reference else None,
+            "reference_cpu_s": own.ru_utime + own.ru_stime, "graders_cpu_s": children.ru_utime + children.ru_stime,
+            "grading_s": time.monotonic() - started}))
 
 
 def _code_hash():
@@ -288,7 +297,7 @@ def run(chapter, source_nb: Path, submissions: Path, course: Path, roster: Path 
             out.unlink(missing_ok=True)
             outs.append((student, clean, out))
         grader = ctx.Process(target=_grade_all, args=(str(source_nb), outs, limits, workers, base, progress,
-                                                      len(subs) - len(jobs)))
+                                                      len(subs) - len(jobs), str(cache / "batch-stats.json")))
         grader.start()
         grader.join()
         for student, key, clean in jobs:

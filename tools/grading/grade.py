@@ -195,6 +195,7 @@ class Report:
     cells: list = field(default_factory=list)
     problems: list = field(default_factory=list)
     seconds: float = 0.0
+    sandbox_cpu: float | None = None     # CPU seconds of the student's processes (as reported from the sandbox)
 
     @property
     def score(self):
@@ -206,6 +207,7 @@ class Report:
 
     def as_dict(self):
         return {"score": self.score, "max_score": self.max_score, "seconds": self.seconds,
+                "sandbox_cpu": self.sandbox_cpu,
                 "problems": self.problems, "tests": [t.__dict__ for t in self.tests],
                 "cells": [c.__dict__ for c in self.cells]}
 
@@ -520,6 +522,7 @@ def grade(source_nb: dict, student_nb: dict, workdir: Path, slot=0, limits: Limi
         signal.signal(signal.SIGALRM, old)
         if box is not None:
             box.close()
+            report.sandbox_cpu = box.cpu
     report.seconds = round(time.monotonic() - started, 2)
     return report
 
@@ -549,9 +552,11 @@ UNSAFE_BUILTINS = {"setattr", "delattr", "exec", "eval", "__import__", "globals"
 
 
 def _parse(source):
+    """The cell's AST with IPython's syntax (magics, ``!``) turned into calls, or None if it is not Python."""
+    from IPython.core.inputtransformer2 import TransformerManager
     try:
-        return ast.parse(source)
-    except SyntaxError:
+        return ast.parse(TransformerManager().transform_cell(source))
+    except (SyntaxError, ValueError):
         return None
 
 
@@ -663,7 +668,7 @@ def _touches(tree, needed, modules) -> bool:
                     return True
             for arg in [*node.args, *(k.value for k in node.keywords)]:
                 for sub in ast.walk(arg):
-                    if isinstance(sub, ast.Name) and outside(sub.id) and sub.id in needed:
+                    if isinstance(sub, ast.Name) and outside(sub.id) and sub.id in needed and sub.id not in modules:
                         return True
         elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
             root, _ = _root(node.value if isinstance(node, ast.Subscript) else node)
