@@ -183,7 +183,16 @@ def render(results=RESULTS):
                 f"**{g['per_min_per_core']:.1f} per minute per core**; again unchanged (cached): {g['unchanged_s']:.1f} s",
                 f"* 300 submissions at that rate: **{g['minutes_for_300']:.0f} min** (target ≤ {g['target_300_min']:.0f} min: "
                 f"{'met' if g['minutes_for_300'] <= g['target_300_min'] else 'not met'})",
-                f"* scores: {', '.join(f'{v} × {k}' for k, v in g['scores'].items())}", ""]
+                f"* scores: {', '.join(f'{v} × {k}' for k, v in g['scores'].items())}"]
+        if "cpu_s_per_submission" in g:
+            out += [f"* CPU per submission: **{g['cpu_s_per_submission']:.2f} s** (its sandbox "
+                    f"{g['sandbox_cpu_s_per_submission']:.2f} s); the instructor's notebook, once per batch: "
+                    f"{g['reference_s']:.1f} s; 300 submissions if the CPU were all the batch's: "
+                    f"{g['minutes_for_300_cpu_bound']:.1f} min (a lower bound)",
+                    f"* load average during the run: mean {g['load_during_mean']:.1f}, max {g['load_during_max']:.1f} "
+                    f"on {g['workers']} cores (above {g['workers']}, other work slowed the batch)",
+                    "* one submission, step by step (s): " + "; ".join(f"{k} {v:.2f}" for k, v in g["profile"].items())]
+        out.append("")
     return "\n".join(out) + "\n"
 
 

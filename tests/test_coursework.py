@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import coursework  # noqa: E402
 import toc  # noqa: E402  (tests/toc.py: the chapters, from _toc.yml)
+from test_student_edition import leaks, secrets  # noqa: E402  (what the student edition leaves out)
 
 CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.md")
                   if any(c.metadata.get("nbgrader") for c in jupytext.read(p, fmt="md:myst").cells))
@@ -102,6 +103,10 @@ def test_released_notebook_has_no_solution_and_no_hidden_test(released_book, cha
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert markdown.count("### Exercise") >= 3  # the questions are there, as plain Markdown
     assert not re.search(r"\{(exercise|solution)-(start|end)\}|\{eq\}`|\{cite\}`|:::\{", markdown)
+    # nor what the student edition leaves out: errata cells and prose that answer an exercise
+    answering = {"answering erratum": secrets((ROOT / "chapters" / f"{chapter}.md",))["answering erratum"]}
+    shown = leaks("\n".join(c.source for c in nb.cells), answering)
+    assert not shown, f"{chapter}: the student notebook shows {shown[:3]}"
 
 
 # Grading a batch of submissions (wrong, raising, looping, hostile, careless and odd ones) is tested in

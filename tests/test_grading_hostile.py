@@ -317,3 +317,30 @@ def _uid(proc: Path):
         return proc.stat().st_uid
     except OSError:
         return None
+
+
+def test_the_grades_are_in_nbgraders_gradebook(graded):
+    """nbgrader's own API reads back, for every student, the points of every test cell that grades.csv sums."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    rows = {r["student_id"]: r for r in csv.DictReader(open(graded["course"] / "grades.csv"))}  # the latest run's
+    with Gradebook(f"sqlite:///{graded['course']}/gradebook.db") as gb:
+        students = {s.id: s for s in gb.students}
+        assert students["correct"].email == "correct@example.edu" and students["correct"].last_name == "correct"
+        checked = 0
+        for sid, row in rows.items():
+            if row["status"] == "no submission":
+                with pytest.raises(MissingEntry):
+                    gb.find_submission(CHAPTER, sid)
+                continue
+            submission = gb.find_submission(CHAPTER, sid)
+            per_question = {}
+            for grade in submission.notebooks[0].grades:
+                assert not grade.needs_manual_grade
+                question = re.sub(r"-(visible|hidden)$", "", grade.name)
+                per_question[question] = per_question.get(question, 0.0) + grade.score
+            assert per_question == {q: float(row[q]) for q in per_question}, sid
+            assert sum(per_question.values()) == float(row["raw_score"]) == submission.score, sid
+            assert submission.notebooks[0].late_submission_penalty == float(row["late_penalty"]), sid
+            checked += 1
+        assert checked == len(rows) - 1 and gb.find_submission(CHAPTER, "correct").score == 8.0

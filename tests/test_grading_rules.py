@@ -148,3 +148,42 @@ def test_collect_finds_each_students_notebook_and_says_what_was_odd(tmp_path):
     assert subs["dan"].path.name == "a.ipynb" and any("misnamed" in n for n in subs["dan"].notes)
     assert subs["eve"].unreadable == "not a notebook" and subs["eve"].odd
     assert stray == ["empty/: an empty folder, no submission"]
+
+
+def test_the_sandbox_skips_only_chapter_cells_no_student_cell_depends_on():
+    from grading.grade import plan, skippable
+    answer = {"solution": True, "grade": False, "grade_id": "q-answer"}
+    chapter = ["import numpy as np\nimport matplotlib.pyplot as plt\nimport bpkit as bp",   # np: read by the answer
+               "fig, ax = plt.subplots()\nax.plot(np.linspace(0, 1, 5))",                   # a figure nobody reads
+               "np.random.seed(0)",                                                          # the state of a library
+               "bp.errata.show('guide-delta4')",                                             # display only
+               "net = bp.mlp([2, 2, 1], seed=0)",                                            # read by the answer
+               "net.layers[0].W[0, 0] = 5.0",                                                # changes what it reads
+               "first = net.layers[0].W",                                                    # reads, binds nothing read
+               "net.layers[0].W.sum()",                                                      # a method: it might change net
+               "%matplotlib inline",                                                         # a magic: kept
+               "W2 = 3"]                                                                     # read by the function
+    cells = [_cell(src, f"c{i}") for i, src in enumerate(chapter[:9])]
+    cells.append(_cell("### BEGIN SOLUTION\ndef f():\n    return np.sum(net.layers[0].W) * W2\n### END SOLUTION\n",
+                       "a", answer))
+    cells.append(_cell(chapter[9], "c9"))            # after the answer, before a test calls f: kept
+    items = plan({"cells": cells}, {"cells": cells})
+    skipped = {items[i][1] for i in skippable(items)}
+    assert skipped == {chapter[1], chapter[3], chapter[6]}, skipped
+
+
+def test_the_reference_restores_what_a_test_read_when_a_later_cell_changes_it():
+    from grading.grade import Reference, plan
+    answer = {"solution": True, "grade": False, "grade_id": "q-answer"}
+    test = {"solution": False, "grade": True, "grade_id": "q-visible", "points": 1}
+    cells = [_cell("import numpy as np\nx = np.zeros(2)\nscale = 2\ndef helper(v):\n    return v * scale", "c1"),
+             _cell("### BEGIN SOLUTION\nanswer = 1\n### END SOLUTION\n", "a", answer),
+             _cell("assert helper(answer) == 2 and x.sum() == 0", "t", test),
+             _cell("x[0] = 7.0\nscale = 10\nlater = 1", "c2")]          # changed in place, rebound, new
+    ref = Reference({"cells": cells})
+    assert ref.ns["scale"] == 10 and ref.ns["x"][0] == 7.0
+    ns = ref.ns                    # as in a forked grader: the namespace the notebook's functions see
+    ref.before_test("q-visible", ns)
+    assert ns["scale"] == 2 and ns["x"][0] == 0.0
+    exec("assert helper(answer) == 2 and x.sum() == 0", ns)    # helper reads the global `scale`
+    assert set(ref.restore["q-visible"]) == {"x", "scale"}

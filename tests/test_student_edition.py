@@ -6,8 +6,9 @@ tags removed, entities decoded, so highlighted code reads as code), every launch
 needles come from the reader edition's sources: every line inside ``### BEGIN SOLUTION`` … ``### END
 SOLUTION`` and ``### BEGIN HIDDEN TESTS`` … ``### END HIDDEN TESTS``, every line of a code cell or of prose
 inside a ``{solution-start}`` … ``{solution-end}`` region, every line of a cell tagged ``answers-exercise``
-and the printed correction of each erratum such a cell shows — each only when it does not also occur
-elsewhere in the book (a line like ``return out`` says nothing).
+and the printed correction of each erratum such a cell shows, every line of prose between ``<!-- answers-exercise -->``
+and ``<!-- end answers-exercise -->`` — each only when it does not also occur elsewhere in the book (a line like
+``return out`` says nothing).
 
 The edition is built once per session (a second book build: ~80–150 s cold here, a few seconds when
 cached); marked ``book`` like the reader edition's build.
@@ -55,12 +56,15 @@ def secrets(paths=CHAPTERS) -> dict[str, set[str]]:
         for cell in nb.cells:
             lines = cell.source.split("\n")
             if cell.cell_type == "markdown":
+                marked = False
                 for line in lines:
                     if edition.SOL_START.match(line):
                         inside = True
                     elif edition.SOL_END.match(line):
                         inside = False
-                    elif "answers-exercise" in cell.metadata.get("tags", []):
+                    elif edition.MARK_START.match(line) or edition.MARK_END.match(line):
+                        marked = bool(edition.MARK_START.match(line))
+                    elif marked or "answers-exercise" in cell.metadata.get("tags", []):
                         found["answering erratum"].add(_normal(line))
                     else:
                         (found["solution"] if inside else public).add(_normal(line))
@@ -128,6 +132,36 @@ def test_strip_keeps_the_exercise_and_drops_the_answer():
     assert student.count("{exercise-start}") == text.count("{exercise-start}")
     assert "def hidden_delta_loop(delta_next, W_next, Z, fprime):" in student  # the scaffold stays
     assert not leaks(student, secrets((ROOT / "chapters" / "hidden-delta.md",)))
+
+
+# Prose that gives an exercise's answer away, read next to each exercise (chapter → phrases of the reader
+# edition): the per-neuron source's sign turning descent into ascent and the four-steps source's sum over all
+# outputs (ex-hidden-delta-source-sign, ex-training-scalar-update, ex-output-delta-foursteps), the update a
+# reader of that source must use (ex-training-scalar-update), what the four-steps sum adds (ex-output-delta-foursteps).
+HINTS = {
+    "errata": ["hidden-layer rule into gradient *ascent*", "four-steps source's sum over all outputs in"],
+    "output-delta": ["by the sum of the output errors over **all**", "where the error of neuron $j$ alone belongs",
+                     "It is exactly what the four-steps source's sum adds by mistake",
+                     "has to update with $w \\leftarrow w + \\eta\\,\\delta_v o_{u_t}$"],
+}
+
+
+@pytest.mark.parametrize("chapter", sorted(HINTS))
+def test_prose_that_answers_an_exercise_is_not_in_the_student_edition(chapter):
+    text = (ROOT / "chapters" / f"{chapter}.md").read_text(encoding="utf8")
+    student = edition.strip_text(text)
+    for phrase in HINTS[chapter]:
+        assert phrase in text, f"{chapter}: the reader edition no longer has {phrase!r}: update HINTS"
+        assert phrase not in student, f"{chapter}: the student edition shows {phrase!r} (mark it: <!-- answers-exercise -->)"
+    assert "answers-exercise" not in student
+    marked = secrets((ROOT / "chapters" / f"{chapter}.md",))["answering erratum"]
+    assert any(HINTS[chapter][0] in line for line in marked), "the site scan's needles miss the marked prose"
+
+
+def test_an_unclosed_marker_is_an_error():
+    with pytest.raises(ValueError, match="answers-exercise"):
+        edition.strip_marked("Text.\n<!-- answers-exercise -->\nThe answer is 42.\n")
+    assert edition.strip_marked("a\n<!-- answers-exercise -->\nb\n<!-- end answers-exercise -->\nc") == ("a\nc", 1)
 
 
 @pytest.fixture(scope="session")

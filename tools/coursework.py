@@ -71,6 +71,12 @@ def student_source(chapter: str):
     nb = jupytext.read(source, fmt="md:myst")
     if not any(c.metadata.get("nbgrader", {}).get("grade") for c in nb.cells):
         raise SystemExit(f"chapter {chapter!r} has no graded exercises")
+    # what answers an exercise in the chapter's prose and errata (tools/edition.py) stays out of the release too
+    from edition import TAG, strip_marked
+    nb.cells = [c for c in nb.cells if TAG not in c.metadata.get("tags", [])]
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = strip_marked(cell.source)[0]
     plain_notebook(nb, chapter_titles(ROOT / "chapters"), keep_solutions=False)
     nb.metadata.pop("jupytext", None)
     return nb

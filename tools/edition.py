@@ -15,6 +15,10 @@ tool copies what the build reads into ``_build/student-src`` and strips, from ev
 * hidden test cells (nbgrader ``grade: true`` with ``### BEGIN HIDDEN TESTS``): removed;
 * cells tagged ``answers-exercise`` (an erratum whose printed correction is what an exercise asks for;
   a Markdown cell takes the tag with jupytext's ``+++ {"tags": ["answers-exercise"]}``): removed;
+* passages of prose that give an exercise's answer away, inside a Markdown cell (a sentence in an
+  admonition, a paragraph), between the lines ``<!-- answers-exercise -->`` and
+  ``<!-- end answers-exercise -->``: removed (the reader edition, its launch notebooks and ``make release``'s
+  notebooks show them or not as before: an HTML comment renders as nothing, and starts a new paragraph);
 * the pages listed in ``EXCLUDED`` (the instructors' guide: it releases and grades an exercise, and prints
   an answer in its example): left out of the table of contents; references to them become plain text.
 
@@ -44,6 +48,9 @@ SOLUTION_REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### 
 HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.DOTALL)
 SOL_START = re.compile(r"^(`{3,}|:{3,})\{solution-start\}")
 SOL_END = re.compile(r"^(`{3,}|:{3,})\{solution-end\}")
+MARK_START = re.compile(r"^[ \t]*<!--[ \t]*answers-exercise[ \t]*-->[ \t]*$", re.MULTILINE)
+MARK_END = re.compile(r"^[ \t]*<!--[ \t]*end answers-exercise[ \t]*-->[ \t]*$", re.MULTILINE)
+MARKED = re.compile(MARK_START.pattern + r".*?" + MARK_END.pattern + r"\n?", re.MULTILINE | re.DOTALL)
 
 
 def _write(path: Path, text: str):
@@ -69,6 +76,17 @@ def _sync(src: Path, dest: Path, skip=()):
             shutil.copy2(src, dest)
 
 
+def strip_marked(text: str) -> tuple[str, int]:
+    """A Markdown cell without its ``<!-- answers-exercise -->`` … ``<!-- end answers-exercise -->`` passages,
+    and their count."""
+    starts, ends = len(MARK_START.findall(text)), len(MARK_END.findall(text))
+    text, n = MARKED.subn("", text)
+    if n != starts or n != ends:
+        raise ValueError(f"'<!-- answers-exercise -->' markers: {starts} start(s) and {ends} end(s) in one Markdown "
+                         f"cell, expected pairs, start before end, in: {text[:120]!r}")
+    return text, n
+
+
 def _markdown_outside_solutions(text: str, state: dict) -> str:
     """The lines of a Markdown cell outside solution regions (``state['in']`` carries across cells)."""
     out, lines, i = [], text.split("\n"), 0
@@ -92,7 +110,8 @@ def _markdown_outside_solutions(text: str, state: dict) -> str:
 
 def strip_notebook(nb) -> tuple:
     """Strip a jupytext-read chapter in place; return (nb, what was removed as a dict of counts)."""
-    removed = {"solution cells": 0, "answer regions": 0, "hidden tests": 0, "tagged cells": 0}
+    removed = {"solution cells": 0, "answer regions": 0, "hidden tests": 0, "tagged cells": 0,
+               "marked passages": 0}
     state, cells = {"in": False}, []
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])
@@ -100,6 +119,8 @@ def strip_notebook(nb) -> tuple:
             removed["tagged cells"] += 1
             continue
         if cell.cell_type == "markdown":
+            cell.source, n = strip_marked(cell.source)
+            removed["marked passages"] += n
             cell.source = _markdown_outside_solutions(cell.source, state)
             if cell.source.strip() or cell.metadata:
                 cells.append(cell)

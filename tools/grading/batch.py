@@ -19,8 +19,9 @@ day, and nothing is awarded after ``max_days``.
 Outputs in the course folder: ``grades.csv`` (student_id, raw_score, late_penalty, score, max_score,
 status, one column per exercise), ``canvas.csv`` and ``moodle.csv`` (ready for the LMS's gradebook
 import), ``feedback/<student>.html`` (the student's cells and output, the visible tests' messages, the
-hidden tests only as passed/failed), ``report.txt``; ``grading-cache/`` makes a rerun regrade only new or
-changed submissions.
+hidden tests only as passed/failed), ``report.txt``, and nbgrader's ``gradebook.db`` (gradebook.py: every
+test cell's points, for the formgrader and ``nbgrader export``); ``grading-cache/`` makes a rerun regrade
+only new or changed submissions.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import gradebook
 from .sandbox import Limits
 
 HERE = Path(__file__).resolve().parent
@@ -154,18 +156,74 @@ def read_notebook(path: Path, chapter_ids: set, chapter: str):
 
 # -- one submission, in its own process ---------------------------------------------------------------
 def _grade_one(args):
-    source_path, nb_path, slot, limits, out_path = args
-    sys.path.insert(0, str(HERE.parent))
+    source_path, nb_path, slot, limits, out_path, reference = args
     from grading.grade import grade
     source = json.loads(Path(source_path).read_text())
     nb = json.loads(Path(nb_path).read_text())
     work = Path(tempfile.mkdtemp(prefix="grading-"))
     try:
         os.chmod(work, 0o700)
-        report = grade(source, nb, work, slot, limits)
+        report = grade(source, nb, work, slot, limits, reference=reference)
         Path(out_path).write_text(json.dumps(report.as_dict()))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _grade_all(source_nb, jobs, limits, workers, base, progress, skipped, stats_path=None):
+    """Run in a process of its own: the instructor's notebook once (grade.Reference), then every job
+    ``(student, clean notebook path, report path)`` in a process forked from this one, ``workers`` at a time.
+
+    A forked grader starts with the chapter's modules imported and the reference namespace computed (its
+    own copy of it); the student's notebook still starts in a fresh sandbox of its own.
+    """
+    sys.path.insert(0, str(HERE.parent))
+    from grading.grade import Reference
+    from grading.sandbox import font_cache
+    font_cache()
+    try:
+        reference = Reference(json.loads(Path(source_nb).read_text()))
+    except Exception as exc:  # noqa: BLE001 — then each grader runs the reference itself, and says why
+        print(f"the instructor's notebook could not be run once for the batch ({type(exc).__name__}: {exc}); "
+              "each submission runs it", file=sys.stderr)
+        reference = None
+    ctx = mp.get_context("fork")
+    running, queue, done, started = {}, list(jobs), 0, time.monotonic()
+    free = [base + i for i in range(workers)]
+    tty = sys.stderr.isatty()
+    while queue or running:
+        while queue and free:
+            student, clean, out = queue.pop(0)
+            slot = free.pop(0)
+            proc = ctx.Process(target=_grade_one, args=((str(source_nb), str(clean), slot, limits, str(out),
+                                                         reference),))
+            proc.start()
+            running[student] = (proc, slot, time.monotonic())
+        time.sleep(0.02)
+        for student, (proc, slot, t0) in list(running.items()):
+            overdue = time.monotonic() - t0 > limits.wall + 120
+            if proc.is_alive() and not overdue:
+                continue
+            if overdue:
+                proc.kill()
+            proc.join()
+            del running[student]
+            free.append(slot)
+            done += 1
+            if progress and (tty or done % 10 == 0 or done == len(jobs)):
+                rate = done / max(time.monotonic() - started, 1e-9) * 60
+                bar = "#" * (20 * done // len(jobs))
+                print(("\r" if tty else "") + f"[{bar:<20}] graded {done}/{len(jobs)} "
+                      f"({skipped} unchanged or unreadable), {rate:.1f}/min",
+                      end="" if tty else "\n", file=sys.stderr, flush=True)
+    if progress and jobs and tty:
+        print(file=sys.stderr)
+    if stats_path:   # CPU time: this process (the reference run) and every grader with its sandbox (reaped)
+        import resource
+        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        Path(stats_path).write_text(json.dumps({
+            "graded": len(jobs), "reference_s": reference.seconds if reference else None,
+            "reference_cpu_s": own.ru_utime + own.ru_stime, "graders_cpu_s": children.ru_utime + children.ru_stime,
+            "grading_s": time.monotonic() - started}))
 
 
 def _code_hash():
@@ -224,35 +282,26 @@ def run(chapter, source_nb: Path, submissions: Path, course: Path, roster: Path 
         clean.write_text(json.dumps(nb))
         jobs.append((student, key, clean))
 
-    # grade, `workers` at a time, each submission in a fresh process started from a warm server
+    # grade, `workers` at a time, each submission in a process forked from one that ran the instructor's
+    # notebook once (that one started by a warm server with the heavy modules imported)
     workers = min(16, workers or max(1, min(len(os.sched_getaffinity(0)), 8)))
     # each worker's sandbox runs as its own uid (61000 + slot); two batches on one machine get
     # different uids, so one batch's fork bomb cannot use up another's process limit
     base = 16 * (os.getpid() % 2000)
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["numpy", "sympy", "IPython.core.inputtransformer2", "grading.grade"])
-    running, queue, done, started = {}, list(jobs), 0, time.monotonic()
-    free = [base + i for i in range(workers)]
-    while queue or running:
-        while queue and free:
-            student, key, clean = queue.pop(0)
-            slot = free.pop(0)
+    if jobs:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["numpy", "sympy", "IPython.core.inputtransformer2", "grading.grade"])
+        outs = []
+        for student, key, clean in jobs:
             out = cache / f"{student}.out.json"
             out.unlink(missing_ok=True)
-            proc = ctx.Process(target=_grade_one, args=((str(source_nb), str(clean), slot, limits, str(out)),))
-            proc.start()
-            running[student] = (proc, slot, key, out, time.monotonic())
-        time.sleep(0.05)
-        for student, (proc, slot, key, out, t0) in list(running.items()):
-            overdue = time.monotonic() - t0 > limits.wall + 120
-            if proc.is_alive() and not overdue:
-                continue
-            if overdue:
-                proc.kill()
-            proc.join()
-            del running[student]
-            free.append(slot)
-            done += 1
+            outs.append((student, clean, out))
+        grader = ctx.Process(target=_grade_all, args=(str(source_nb), outs, limits, workers, base, progress,
+                                                      len(subs) - len(jobs), str(cache / "batch-stats.json")))
+        grader.start()
+        grader.join()
+        for student, key, clean in jobs:
+            out = cache / f"{student}.out.json"
             if out.exists():
                 report = json.loads(out.read_text())
                 results[student] = report
@@ -261,15 +310,6 @@ def run(chapter, source_nb: Path, submissions: Path, course: Path, roster: Path 
             else:
                 status[student] = "grading failed (the grader's process ended without a report)"
                 lines.append(f"! {student}: {status[student]}; 0 points")
-            tty = sys.stderr.isatty()
-            if progress and (tty or done % 10 == 0 or done == len(jobs)):
-                rate = done / max(time.monotonic() - started, 1e-9) * 60
-                bar = "#" * (20 * done // len(jobs))
-                print(("\r" if tty else "") + f"[{bar:<20}] graded {done}/{len(jobs)} "
-                      f"({len(subs) - len(jobs)} unchanged or unreadable), {rate:.1f}/min",
-                      end="" if tty else "\n", file=sys.stderr, flush=True)
-    if progress and jobs and sys.stderr.isatty():
-        print(file=sys.stderr)
 
     # rows
     students = sorted(set(subs) | set(roster_rows or {}))
@@ -310,6 +350,11 @@ def run(chapter, source_nb: Path, submissions: Path, course: Path, roster: Path 
     _write_csv(course / "grades.csv", rows, ["student_id", "raw_score", "late_penalty", "score", "max_score",
                                               "status", "submitted", *questions])
     _write_lms(course, chapter, rows, roster_rows or {}, max_score)
+    try:   # nbgrader's gradebook, for its own tools (formgrader, `nbgrader export`)
+        gradebook.write(course, chapter, rows, results, roster_rows or {},
+                        {s: sub.submitted for s, sub in subs.items()}, due_at)
+    except Exception as exc:  # noqa: BLE001 — the CSVs are written; the report says what is missing
+        lines.append(f"? gradebook.db not written: {type(exc).__name__}: {str(exc)[:300]}")
     odd = [l for l in lines if l.startswith(("!", "?"))]
     summary = (f"{chapter}: {len(rows)} students, {len(jobs)} graded now, "
                f"{len(results) - len(jobs)} unchanged (cached), {len(odd)} problem(s) to look at")
@@ -388,7 +433,7 @@ def _feedback(path: Path, student: str, chapter: str, rep: dict, row: dict):
         parts.append("</li>")
     parts.append("</ul><h2>Your cells</h2>")
     for c in rep["cells"]:
-        if c["kind"] == "chapter" and c["status"] == "ok" and not c["stderr"]:
+        if c["kind"] == "chapter" and c["status"] in ("ok", "skipped") and not c["stderr"]:
             continue
         label = {"answer": f"answer {c['grade_id']}", "added": "a cell you added", "chapter": "a chapter cell"}[c["kind"]]
         parts.append(f"<h3>{e(label)}: {e(c['status'])}</h3><pre>{e(c['source'][:4000])}</pre>")

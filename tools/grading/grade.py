@@ -20,10 +20,12 @@ import ast
 import builtins
 import contextlib
 import io
+import pickle
 import re
 import signal
 import time
 import traceback
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -193,6 +195,7 @@ class Report:
     cells: list = field(default_factory=list)
     problems: list = field(default_factory=list)
     seconds: float = 0.0
+    sandbox_cpu: float | None = None     # CPU seconds of the student's processes (as reported from the sandbox)
 
     @property
     def score(self):
@@ -204,6 +207,7 @@ class Report:
 
     def as_dict(self):
         return {"score": self.score, "max_score": self.max_score, "seconds": self.seconds,
+                "sandbox_cpu": self.sandbox_cpu,
                 "problems": self.problems, "tests": [t.__dict__ for t in self.tests],
                 "cells": [c.__dict__ for c in self.cells]}
 
@@ -252,11 +256,49 @@ def plan(source_nb: dict, student_nb: dict):
 
 
 def _run_reference(code, ns, label):
-    """Run a cell of the instructor's notebook here (its output is not wanted)."""
+    """Run a cell of the instructor's notebook here (its output is not wanted); return its code object."""
     from IPython.core.inputtransformer2 import TransformerManager
-    code = TransformerManager().transform_cell(code)
+    compiled = compile(TransformerManager().transform_cell(code), f"<{label}>", "exec")
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        exec(compile(code, f"<{label}>", "exec"), ns)
+        exec(compiled, ns)
+    return compiled
+
+
+def _code_names(codes) -> set:
+    """The names code objects (and the functions and classes nested in them) read: their co_names."""
+    names, stack = set(), list(codes)
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        stack.extend(x for x in c.co_consts if isinstance(x, types.CodeType))
+    return names
+
+
+def _codes_of(value, labels):
+    """Code objects of a function, class or instance the notebook itself defined (compiled from ``labels``)."""
+    if isinstance(value, types.FunctionType):
+        return [value.__code__] if value.__code__.co_filename in labels else []
+    cls = value if isinstance(value, type) else type(value)
+    codes = []
+    for klass in getattr(cls, "__mro__", ()):
+        for attr in vars(klass).values():
+            attr = getattr(attr, "__func__", attr)
+            if isinstance(attr, types.FunctionType) and attr.__code__.co_filename in labels:
+                codes.append(attr.__code__)
+    return codes
+
+
+def _reads(code: str, ns: dict, labels) -> set:
+    """The global names a test reads: its own, and (transitively) those of the notebook's functions it uses."""
+    names = {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)}
+    frontier = set(names)
+    while frontier:
+        found = set()
+        for name in frontier:
+            found |= _code_names(_codes_of(ns.get(name), labels))
+        frontier = found - names
+        names |= found
+    return names
 
 
 class _TestTimeout(Exception):
@@ -267,13 +309,93 @@ def _alarm(signum, frame):
     raise _TestTimeout()
 
 
-def grade(source_nb: dict, student_nb: dict, workdir: Path, slot=0, limits: Limits | None = None) -> Report:
-    """Grade ``student_nb`` against ``source_nb`` (both as JSON dicts); ``workdir`` is the student's."""
+_ABSENT = object()
+
+
+def _state(ns, name):
+    """(identity, pickled bytes or None, the value) of a name: equal first two mean an unchanged value."""
+    value = ns.get(name, _ABSENT)
+    if value is _ABSENT:
+        return (None, b"", value)
+    try:
+        return (id(value), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), value)
+    except Exception:  # noqa: BLE001 — modules, widgets, the notebook's functions: compared by identity
+        return (id(value), None, value)
+
+
+class Reference:
+    """The instructor's notebook run once for a whole batch: the namespace every submission's tests run in.
+
+    The chapter's cells and the solutions run here in notebook order, and each test cell too (on the
+    solutions' own values), as they would for a student whose answers are right.  Before each test, the
+    state of every name the test reads — its own names and, transitively, the global names of the
+    notebook's functions it uses — is recorded; a name that a later cell (or the test itself) rebinds or
+    changes in place is put back before the test runs for a student: unpickled afresh from the recorded
+    bytes, or, for what cannot be pickled (a function, a module), the very object it was bound to then.
+    So each test sees the namespace it saw in notebook order.
+
+    Each submission's grader is a process forked from the one holding this object, so the namespace is
+    copied, never shared: nothing one submission's tests do reaches another's.
+    """
+
+    def __init__(self, source_nb: dict):
+        started = time.monotonic()
+        self.ns = {"__name__": "__main__", "__builtins__": builtins}
+        self.restore = {}          # test grade_id → {name: ("absent",) | ("pickle", bytes) | ("object", value)}
+        states, labels = {}, {"<reference cell>"}
+        old = signal.signal(signal.SIGALRM, _alarm)
+        try:
+            for item in plan(source_nb, {"cells": []}):
+                if item[0] == "chapter":
+                    _run_reference(item[2], self.ns, "reference cell")
+                elif item[0] == "answer":
+                    labels.add(f"<reference {item[1]}>")
+                    _run_reference(item[3], self.ns, f"reference {item[1]}")
+                elif item[0] == "test":
+                    gid, code = item[1], item[2]
+                    states[gid] = {n: _state(self.ns, n) for n in _reads(code, self.ns, labels)}
+                    try:
+                        signal.alarm(TEST_TIMEOUT)
+                        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                            exec(compile(code, f"<test {gid}>", "exec"), self.ns)
+                    except Exception:  # noqa: BLE001 — the instructor's own test failing is not ours to judge
+                        pass
+                    finally:
+                        signal.alarm(0)
+        finally:
+            signal.signal(signal.SIGALRM, old)
+        for gid, recorded in states.items():
+            for name, (ident, data, value) in recorded.items():
+                if _state(self.ns, name)[:2] == (ident, data):
+                    continue
+                self.restore.setdefault(gid, {})[name] = (("absent",) if ident is None else ("object", value)
+                                                          if data is None else ("pickle", data))
+        self.seconds = round(time.monotonic() - started, 2)
+
+    def before_test(self, gid, ns):
+        """Put back the names test ``gid`` reads as they were when it ran in notebook order."""
+        for name, how in self.restore.get(gid, {}).items():
+            if how[0] == "absent":
+                ns.pop(name, None)
+            else:
+                ns[name] = pickle.loads(how[1]) if how[0] == "pickle" else how[1]
+
+
+def grade(source_nb: dict, student_nb: dict, workdir: Path, slot=0, limits: Limits | None = None,
+          reference: Reference | None = None, prune: bool = True) -> Report:
+    """Grade ``student_nb`` against ``source_nb`` (both as JSON dicts); ``workdir`` is the student's.
+
+    ``reference``: the instructor's notebook already run (``Reference(source_nb)``, in a process this one
+    was forked from, so its namespace is this process's own copy); without it, the reference cells run
+    here between the student's cells.  ``prune``: chapter cells that no cell of the student reads from
+    (``skippable``) are not run in the student's process.
+    """
     limits = limits or Limits()
     report = Report()
     started = time.monotonic()
     items = plan(source_nb, student_nb)
-    ns = {"__name__": "__main__", "__builtins__": builtins}
+    skip = skippable(items) if prune else set()
+    ns = reference.ns if reference is not None else {"__name__": "__main__", "__builtins__": builtins}
     student = {}        # name → (value, answer grade_id)
     status = {}         # answer grade_id → CellReport
     box = None
@@ -286,7 +408,7 @@ def grade(source_nb: dict, student_nb: dict, workdir: Path, slot=0, limits: Limi
     cell_no = 0
     old = signal.signal(signal.SIGALRM, _alarm)
     try:
-        for item in items:
+        for position, item in enumerate(items):
             kind = item[0]
             if kind in ("chapter", "answer", "added"):
                 if kind == "answer" and item[2] is None:
@@ -295,7 +417,9 @@ def grade(source_nb: dict, student_nb: dict, workdir: Path, slot=0, limits: Limi
                                "added": lambda: item[1]}[kind]()
                 names = item[4] if kind == "answer" else []
                 cell = CellReport(cell_no, kind, item[1] if kind == "answer" else None, student_src, "not run")
-                if broken is None:
+                if position in skip:
+                    cell.status = "skipped"      # nothing the student's cells read: the grader's reference runs it
+                elif broken is None:
                     try:
                         box.request({"op": "cell", "index": cell_no, "source": student_src, "names": names,
                                      "timeout": limits.cell_timeout}, limits.cell_timeout)
@@ -325,7 +449,7 @@ def grade(source_nb: dict, student_nb: dict, workdir: Path, slot=0, limits: Limi
                 if kind == "answer":
                     status[item[1]] = cell
                 cell_no += 1
-                if kind in ("chapter", "answer"):
+                if kind in ("chapter", "answer") and reference is None:
                     ref = item[2] if kind == "chapter" else item[3]
                     _run_reference(ref, ns, f"reference {item[1] if kind == 'answer' else 'cell'}")
                 continue
@@ -353,6 +477,8 @@ def grade(source_nb: dict, student_nb: dict, workdir: Path, slot=0, limits: Limi
                 result.message = (f"{', '.join('`' + n + '`' for n in missing)} not defined"
                                   + (": " + "; ".join(why) if why else " by your answer"))
                 continue
+            if reference is not None:
+                reference.before_test(gid, ns)
             saved = {n: ns[n] for n in needed if n in ns}
             for n in needed:
                 ns[n] = student[n][0]
@@ -396,6 +522,7 @@ def grade(source_nb: dict, student_nb: dict, workdir: Path, slot=0, limits: Limi
         signal.signal(signal.SIGALRM, old)
         if box is not None:
             box.close()
+            report.sandbox_cpu = box.cpu
     report.seconds = round(time.monotonic() - started, 2)
     return report
 
@@ -410,3 +537,141 @@ def _describe(cell: CellReport) -> str:
     if cell.status == "died":
         return f"ended its process: {cell.error}"
     return f"did not run ({cell.error or cell.status})"
+
+
+# -- chapter cells the student's process need not run ---------------------------------------------------
+# Calls into these modules are taken to change nothing but the objects passed to them (and what they
+# return): a chapter cell whose calls all go there, and that binds and touches nothing a student's cell reads,
+# is skipped in the sandbox.  Anything else — a call into another module, a name the module's own state
+# hangs on (seeds, settings, registries), a magic, a syntax error — keeps the cell.
+PURE_MODULES = ("numpy.", "sympy.", "math.", "bpkit.", "matplotlib.pyplot.", "IPython.display.")
+STATEFUL = re.compile(r"(^|\.)(random\.(seed|set_state)|seterr|set_\w*|rc\w*|style|use|init_printing|"
+                      r"register\w*|tune\w*|seed|install\w*|enable\w*|disable\w*|config\w*|patch\w*)(\.|$)")
+UNSAFE_BUILTINS = {"setattr", "delattr", "exec", "eval", "__import__", "globals", "vars", "open", "compile",
+                   "get_ipython", "input", "breakpoint"}
+
+
+def _parse(source):
+    """The cell's AST with IPython's syntax (magics, ``!``) turned into calls, or None if it is not Python."""
+    from IPython.core.inputtransformer2 import TransformerManager
+    try:
+        return ast.parse(TransformerManager().transform_cell(source))
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _bound(tree) -> set:
+    """Names a cell binds in the notebook's namespace (not inside its functions, classes or comprehensions)."""
+    names = set()
+
+    def visit(node, top):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if top:
+                names.add(node.name)
+            for d in node.decorator_list:
+                visit(d, top)
+            return
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.NamedExpr) and isinstance(sub.target, ast.Name):
+                    names.add(sub.target.id)
+            return
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.add("*")      # never skipped
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        for child in ast.iter_child_nodes(node):
+            visit(child, top)
+
+    visit(tree, True)
+    return names
+
+
+def _loads(tree) -> set:
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def _root(node):
+    """(root name, dotted path) of ``a.b.c`` / ``a.b(...).c`` / ``a[0].c``; (None, "") for anything else."""
+    parts = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        elif isinstance(node, (ast.Call, ast.Subscript)):
+            node = node.func if isinstance(node, ast.Call) else node.value
+            parts.clear()             # a call's or an item's result: the path restarts at its root
+        elif isinstance(node, ast.Name):
+            return node.id, ".".join([node.id, *reversed(parts)])
+        else:
+            return None, ""
+
+
+def skippable(items) -> set:
+    """Indices of the ``chapter`` items of a plan that the student's process need not run.
+
+    A chapter cell is skipped when it binds no name that a cell run after it (or any answer or added cell,
+    which may read it later through a function) reads, stores into or calls nothing but its own new objects
+    and pure library calls (``PURE_MODULES``, minus ``STATEFUL``), and passes no such name to a call.  The
+    figures, widgets, SymPy verifications and errata of a chapter go; every cell whose name an answer reads,
+    with everything that cell reads, stays.  The grader's own reference run (``Reference``) runs every cell.
+    """
+    modules = {}                       # name bound by an import → its qualified name
+    trees = {}
+    for i, item in enumerate(items):
+        if item[0] in ("chapter", "answer", "added"):
+            src = item[1] if item[0] != "answer" else (item[2] or "")
+            trees[i] = _parse(src)
+            for node in ast.walk(trees[i]) if trees[i] is not None else ():
+                if isinstance(node, ast.Import):
+                    for a in node.names:
+                        modules[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    for a in node.names:
+                        modules[a.asname or a.name] = f"{node.module}.{a.name}"
+    needed = set()
+    for i, item in enumerate(items):
+        if item[0] in ("answer", "added"):
+            needed |= _loads(trees[i]) if trees[i] is not None else {"*"}
+    skip = set()
+    for i in range(len(items) - 1, -1, -1):
+        if items[i][0] != "chapter":
+            continue
+        tree = trees[i]
+        if tree is None or "*" in needed or _touches(tree, needed, modules):
+            needed |= _loads(tree) if tree is not None else {"*"}
+            continue
+        skip.add(i)
+    return skip
+
+
+def _touches(tree, needed, modules) -> bool:
+    """Whether a cell binds, changes or hands to a call a needed name, or calls a library's state."""
+    own = _bound(tree)
+    if own & needed or "*" in own:
+        return True
+
+    def outside(name):
+        return name is not None and name not in own
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            root, path = _root(node.func)
+            if outside(root):
+                if root in modules:
+                    qualified = modules[root] + path[len(root):]
+                    if not qualified.startswith(PURE_MODULES) or STATEFUL.search(qualified):
+                        return True
+                elif root in UNSAFE_BUILTINS or (root in needed and not hasattr(builtins, root)):
+                    return True
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                for sub in ast.walk(arg):
+                    if isinstance(sub, ast.Name) and outside(sub.id) and sub.id in needed and sub.id not in modules:
+                        return True
+        elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            root, _ = _root(node.value if isinstance(node, ast.Subscript) else node)
+            if outside(root) and (root in needed or root in modules):
+                return True
+    return False

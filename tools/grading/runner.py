@@ -7,7 +7,7 @@ file descriptors before any student code runs (the student's own output goes to 
     {"op": "call", "seq", "handle", "args", "kwargs", "timeout"}   → {"op": "result", "seq", "value"|"error"}
         (while a call runs, the student's function may ask {"op": "callback", ...} and get
          {"op": "callback_result", "value"|"error"})
-    {"op": "quit"}
+    {"op": "quit"}                                                  → {"op": "bye", "cpu"}
 
 Every cell and every call runs in a forked child of the process holding the state before it.  When it
 ends normally (or raises, or calls exit()), the child carries on as the notebook's process and its
@@ -33,6 +33,12 @@ PROTO_IN = PROTO_OUT = -1
 _buffer = b""
 HANDLES = {}                   # handle → the student's callable, for calls across the boundary
 SHELL = None
+CPU_BASE = 0.0                 # CPU seconds of this process's ancestors in the chain of cells (for the benchmark)
+
+
+def _cpu():
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def send(message):
@@ -88,9 +94,12 @@ def fork_and_watch(timeout, work, stem, continue_as_child):
     returns in a child otherwise; in the parent, returns "timeout", "died: …", or "done" (the child
     finished and exited — only when not ``continue_as_child``).
     """
+    global CPU_BASE
     r, w = os.pipe()
+    before = CPU_BASE + _cpu()
     pid = os.fork()
     if pid == 0:
+        CPU_BASE = before              # a forked child's own times start at 0
         os.close(r)
         os.setpgid(0, 0)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -245,6 +254,7 @@ def main():
             run_call(msg)
         elif msg["op"] == "quit":
             _flush()
+            send({"op": "bye", "cpu": CPU_BASE + _cpu()})   # the CPU the whole chain of cells used
             os._exit(0)
 
 

@@ -26,6 +26,9 @@ from . import wire
 
 HERE = Path(__file__).resolve().parent
 SANDBOX_UID = 61000
+# the interpreter as the sandbox sees it: ``..`` folded (``benchmarks/../.venv/bin/python`` names a folder the
+# sandbox does not have), symlinks kept (the venv's python is a link; resolving it would lose the venv)
+PYTHON = os.path.abspath(sys.executable)
 
 
 @dataclass
@@ -48,6 +51,27 @@ def available() -> str | None:
     if shutil.which("prlimit") is None:
         return "prlimit (util-linux) is not installed"
     return None
+
+
+_FONT_CACHE = []
+
+
+def font_cache():
+    """Matplotlib's font list as the grader's own Matplotlib built it (a JSON file), or None.
+
+    Bound read-only into each sandbox's fresh Matplotlib folder, it spares every notebook that imports
+    pyplot the scan of the system's fonts (~1.5 s a submission); the student's process can read it, never
+    change it.  Built once in the process that forks the graders (batch.py).
+    """
+    if not _FONT_CACHE:
+        try:
+            from matplotlib import font_manager
+            import matplotlib
+            path = Path(matplotlib.get_cachedir()) / f"fontlist-v{font_manager.FontManager.__version__}.json"
+            _FONT_CACHE.append(path if path.is_file() else None)
+        except Exception:  # noqa: BLE001 — no Matplotlib, or no cache: each notebook scans the fonts itself
+            _FONT_CACHE.append(None)
+    return _FONT_CACHE[0]
 
 
 def _python_roots():
@@ -81,12 +105,15 @@ def command(workdir: Path, slot: int, limits: Limits, argv):
                     made.add(parent)
                     bwrap += ["--perms", "0755", "--dir", str(parent)]
             bwrap += ["--ro-bind", str(root), str(root)]
+    fonts = font_cache()
+    if fonts is not None:
+        bwrap += ["--perms", "1777", "--dir", "/tmp/mpl", "--ro-bind", str(fonts), f"/tmp/mpl/{fonts.name}"]
     bwrap += ["--perms", "0755", "--dir", "/opt", "--perms", "0755", "--dir", "/opt/grader",
               "--ro-bind", str(HERE / "runner.py"), "/opt/grader/runner.py",
               "--ro-bind", str(HERE / "wire.py"), "/opt/grader/wire.py",
               "--perms", "0755", "--dir", "/home", "--bind", str(workdir), "/home/student",
               "--chdir", "/home/student"]
-    env = {"HOME": "/tmp", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8",
+    env = {"HOME": "/tmp", "PATH": f"{Path(PYTHON).parent}:/usr/bin:/bin", "LANG": "C.UTF-8",
            "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/mpl", "IPYTHONDIR": "/tmp/ipython",
            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
@@ -116,13 +143,14 @@ class Sandbox:
     def __init__(self, workdir: Path, slot: int = 0, limits: Limits | None = None):
         self.limits = limits or Limits()
         argv = command(Path(workdir), slot, self.limits,
-                       [sys.executable, "-I", "-X", "utf8", "/opt/grader/runner.py"])
+                       [PYTHON, "-I", "-X", "utf8", "/opt/grader/runner.py"])
         self.started = time.monotonic()
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, start_new_session=True)
         os.set_blocking(self.proc.stdout.fileno(), False)
         self._buffer = b""
         self.seq = 0
+        self.cpu = None          # CPU seconds the notebook's processes used, as its runner reports when it quits
         hello = self.receive(timeout=60)
         if hello.get("op") != "ready":
             raise SandboxError(f"the sandbox did not start: {hello}")
@@ -174,6 +202,9 @@ class Sandbox:
         if self.proc.poll() is None:
             try:
                 self.send({"op": "quit"})
+                bye = self.receive(timeout=2)
+                if bye.get("op") == "bye" and isinstance(bye.get("cpu"), (int, float)):
+                    self.cpu = float(bye["cpu"])
                 self.proc.wait(timeout=1)     # the notebook's process leaves; whatever it left is killed next
             except (SandboxError, subprocess.TimeoutExpired):
                 pass
