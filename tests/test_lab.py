@@ -33,6 +33,11 @@ def make_lab(tmp_path):
     settings = tmp_path / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    # no autosave: Lab would write the opened chapter back through jupytext (its front matter and captions
+    # re-formatted) into the checkout
+    docmanager = tmp_path / "settings" / "@jupyterlab" / "docmanager-extension"
+    docmanager.mkdir(parents=True)
+    (docmanager / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
     port = free_port()
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"))
@@ -59,6 +64,8 @@ def test_make_lab_opens_a_chapter_as_a_notebook_with_its_myst_rendered(make_lab)
     its Markdown cells) is a notebook whose Markdown jupyterlab-myst renders: no role or fence left as text,
     the equation references are numbers, the admonition is a box with its title."""
     base, log, proc = make_lab
+    chapter = ROOT / "chapters" / "algorithm.md"
+    before = chapter.read_bytes()
     url = base + "api/contents/chapters/algorithm.md?type=notebook&content=1"
     try:
         wait_for_http(url, timeout=120, process=proc)
@@ -91,3 +98,4 @@ def test_make_lab_opens_a_chapter_as_a_notebook_with_its_myst_rendered(make_lab)
         assert "is the table in numbers" in text  # the sentence that starts with a {numref}
         assert page.locator(".jp-MarkdownCell .katex").count() > 100  # the mathematics typeset
         page.screenshot(path=str(artifact("lab", "algorithm.png")))
+    assert chapter.read_bytes() == before, "make lab rewrote chapters/algorithm.md"

@@ -316,3 +316,31 @@ def test_the_default_set_up_installs_from_the_repository_tag(site, tmp_path_fact
     printed = nbformat.read(path.with_suffix(".out.ipynb"), as_version=4).cells[1].outputs[0]["text"]
     assert printed.startswith(str(work / "home" / ".cache" / "bpbook" / version)), printed
     print(f"default set-up from {url}: {result['seconds']} s")
+
+
+@pytest.mark.slow
+def test_the_instructors_set_up_fetches_the_chapter_sources_from_the_site(site, tmp_path_factory):
+    """On Colab the instructors notebook has no chapter sources beside it: its set-up cell fetches them
+    from the published site.  Here the site is the built one on 127.0.0.1, and the cell runs alone in an
+    empty folder with the fresh venv's kernel; every file it names arrives, equal to the chapter's source."""
+    from browser import static_server
+
+    python, _ = launch_env.launch_venv(tmp_path_factory.getbasetemp() / "launch-env")
+    built = nbformat.read(site / "notebooks" / "chapters" / "instructors.ipynb", as_version=4).cells[0].source
+    site_url = re.search(r"site='([^']*)'", built).group(1)
+    files = eval(re.search(r"files=(\[[^\]]*\])", built).group(1))  # a list literal the build wrote
+    assert len(files) >= 3 and all(f.endswith(".md") for f in files), files
+    work = tmp_path_factory.mktemp("instructors-setup")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "JUPYTER", "MPL", "VIRTUAL_ENV", "BPBOOK"))}
+    env.update(HOME=str(work / "home"), PYTHONNOUSERSITE="1")
+    with static_server(site) as base:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(built.replace(site_url, base))])
+        nbformat.write(nb, work / "instructors.ipynb")
+        cmd = [sys.executable, str(ROOT / "tests" / "run_notebook.py"), str(work / "instructors.ipynb"), str(python), "120"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=work, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["error"] is None, result["error"]
+    assert result["setup"].startswith("Installed ") and all(f in result["setup"] for f in files), result["setup"]
+    for name in files:
+        assert (work / name).read_text(encoding="utf8") == (ROOT / "chapters" / name).read_text(encoding="utf8"), name
