@@ -100,10 +100,12 @@ test: system-deps book
 
 # JupyterLab on this machine, with the chapters opening as notebooks (jupytext), on 127.0.0.1 only.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
+# jupyterlab-myst renders the chapters' MyST (roles, equations, admonitions) in the Markdown cells.
+# LAB_ARGS: more options for the server (tests/test_lab.py: a free port, no browser, no token).
 lab: $(STAMP)
 	@mkdir -p $(LAB_SETTINGS)
 	cp tools/lab-overrides.json $(LAB_SETTINGS)/overrides.json
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root) chapters/notation.md
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) chapters/notation.md
 
 # -- coursework (nbgrader) ----------------------------------------------------------------
 # make release CHAPTER=notation                      → coursework/notation/release/notation/notation.ipynb

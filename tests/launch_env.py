@@ -41,13 +41,14 @@ def build_wheel(workdir: Path) -> Path:
 
 
 def launch_venv(workdir: Path) -> tuple[Path, Path]:
-    """(python of a fresh venv with ``bpkit[book,instructors]`` installed from the wheel plus ipykernel, the wheel)."""
+    """(python of a fresh venv with ``bpkit[book,instructors]`` installed from the wheel plus ipykernel and setuptools, the wheel)."""
     if "venv" not in _made:
         wheel = build_wheel(workdir)
         venv = workdir / "venv"
         _run([sys.executable, "-m", "venv", venv])
         python = venv / "bin" / "python"
-        _run([python, "-m", "pip", "install", "--quiet", f"{wheel}[book,instructors]", "ipykernel",
+        # setuptools (pinned): the default set-up builds bpkit from a git tag, offline without build isolation
+        _run([python, "-m", "pip", "install", "--quiet", f"{wheel}[book,instructors]", "ipykernel", "setuptools",
               "-c", ROOT / "constraints.txt"], cwd=workdir, env=dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1"))
         _made["venv"] = python
     return _made["venv"], _made["wheel"]

@@ -254,3 +254,93 @@ Because.
     assert "<details><summary>Solution to exercise 1 (click to open)</summary>\n\nBecause.\n\n</details>" in text
     assert nb.cells[1].metadata["jupyter"]["source_hidden"] is True and code == "answer = 1"
     assert after == "After."
+
+
+def _tagged_repository(folder: Path, version: str) -> str:
+    """A bare git repository (a clone of a temporary copy of the package's sources) with tag v<version>:
+    what `repository.url` names for a fork.  Its file:// URL."""
+    src = folder / "src"
+    src.mkdir(parents=True)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "bpkit", src / "bpkit", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@127.0.0.1", "-c", "init.defaultBranch=main"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "sources"], ["tag", f"v{version}"]):
+        subprocess.run([*git, *args], cwd=src, check=True, capture_output=True)
+    subprocess.run([*git, "clone", "-q", "--bare", str(src), str(folder / "fork.git")], check=True, capture_output=True)
+    # file://localhost/…: the pip a venv starts with (23.2) rejects a git+file:/// URL, which has no host
+    return "file://localhost" + str((folder / "fork.git").resolve())
+
+
+@pytest.mark.slow
+def test_the_default_set_up_installs_from_the_repository_tag(site, tmp_path_factory):
+    """The set-up cell's default source, `bpkit @ git+<repository.url>@v<version>` (no BPBOOK_PIP_SOURCE):
+    the cell the build writes for `repository.url`, with that URL a local bare repository tagged
+    v<version>, run in the fresh venv with the network off.  pip builds the package from the tag with
+    the venv's own setuptools (no build isolation: offline it could not fetch one)."""
+    import importlib.util
+
+    import jupytext
+    import yaml
+
+    spec = importlib.util.spec_from_file_location("bpbook_site", ROOT / "_ext" / "bpbook_site.py")
+    bpbook_site = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bpbook_site)
+    python, _ = launch_env.launch_venv(tmp_path_factory.getbasetemp() / "launch-env")
+    work = tmp_path_factory.mktemp("default-setup")
+    version = bpbook_site.book_version(ROOT)
+    url = _tagged_repository(work, version)
+    configured = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"].rstrip("/")
+    built = nbformat.read(launch_notebooks(site)[0], as_version=4).cells[0].source
+    chapter = jupytext.read(ROOT / "chapters" / f"{NOTEBOOK_CHAPTERS[0]}.md", fmt="md:myst")
+    site_url = re.search(r"site='([^']*)'", built).group(1)
+    cell = bpbook_site.setup_cell(chapter, ROOT, url, site_url)
+    assert cell == built.replace(configured, url), "the build writes another set-up cell than setup_cell()"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell),
+                                         nbformat.v4.new_code_cell("import bpkit\nprint(bpkit.__file__)")])
+    (work / "reader").mkdir()
+    path = work / "reader" / "setup.ipynb"
+    nbformat.write(nb, path)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTHON", "JUPYTER", "MPL", "VIRTUAL_ENV", "BPBOOK", "PIP_"))}
+    # the venv has bpkit's wheel installed: an older bpkit first on the path makes the cell install
+    env.update(HOME=str(work / "home"), PYTHONNOUSERSITE="1", PYTHONPATH=str(_stale_bpkit(work / "stale")),
+               PIP_NO_BUILD_ISOLATION="0", PIP_CONFIG_FILE=os.devnull)
+    cmd = [*NETWORK_OFF, sys.executable, str(ROOT / "tests" / "run_notebook.py"), str(path), str(python), "120"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=work / "reader", timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["error"] is None, result["error"]
+    assert result["setup"].startswith(f"Installed bpkit {version} from bpkit @ git+{url}@v{version} into "), result["setup"]
+    assert "(found 0.0.1)" in result["setup"]
+    printed = nbformat.read(path.with_suffix(".out.ipynb"), as_version=4).cells[1].outputs[0]["text"]
+    assert printed.startswith(str(work / "home" / ".cache" / "bpbook" / version)), printed
+    print(f"default set-up from {url}: {result['seconds']} s")
+
+
+@pytest.mark.slow
+def test_the_instructors_set_up_fetches_the_chapter_sources_from_the_site(site, tmp_path_factory):
+    """On Colab the instructors notebook has no chapter sources beside it: its set-up cell fetches them
+    from the published site.  Here the site is the built one on 127.0.0.1, and the cell runs alone in an
+    empty folder with the fresh venv's kernel; every file it names arrives, equal to the chapter's source."""
+    from browser import static_server
+
+    python, _ = launch_env.launch_venv(tmp_path_factory.getbasetemp() / "launch-env")
+    built = nbformat.read(site / "notebooks" / "chapters" / "instructors.ipynb", as_version=4).cells[0].source
+    site_url = re.search(r"site='([^']*)'", built).group(1)
+    files = eval(re.search(r"files=(\[[^\]]*\])", built).group(1))  # a list literal the build wrote
+    assert len(files) >= 3 and all(f.endswith(".md") for f in files), files
+    work = tmp_path_factory.mktemp("instructors-setup")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "JUPYTER", "MPL", "VIRTUAL_ENV", "BPBOOK"))}
+    env.update(HOME=str(work / "home"), PYTHONNOUSERSITE="1")
+    with static_server(site) as base:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(built.replace(site_url, base))])
+        nbformat.write(nb, work / "instructors.ipynb")
+        cmd = [sys.executable, str(ROOT / "tests" / "run_notebook.py"), str(work / "instructors.ipynb"), str(python), "120"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=work, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["error"] is None, result["error"]
+    assert result["setup"].startswith("Installed ") and all(f in result["setup"] for f in files), result["setup"]
+    for name in files:
+        assert (work / name).read_text(encoding="utf8") == (ROOT / "chapters" / name).read_text(encoding="utf8"), name
