@@ -6,7 +6,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..initialization import delta_variance_factor, scaled_mlp
-from ._common import table
+from ._common import slider, table
 from ._render import FigureImage, new_figure
 from .chapters import _Explorer
 
@@ -26,10 +26,8 @@ class InitExplorer(_Explorer):
         self.width, self.seed = int(width), seed
         self.X, self.T = rng.normal(size=(m, self.width)), rng.normal(size=(m, 1))
         self.sliders = {
-            "depth": widgets.IntSlider(value=depth, min=2, max=max_depth, description="depth N",
-                                       layout=widgets.Layout(width="290px")),
-            "scale": widgets.FloatSlider(value=scale, min=0.25, max=3.0, step=0.05, description="scale of s",
-                                         readout_format=".2f", layout=widgets.Layout(width="290px")),
+            "depth": slider("depth N", depth, 2, max_depth, 1, kind="int", description_width="80px"),
+            "scale": slider("scale of s", scale, 0.25, 3.0, 0.05, description_width="80px"),
             "activation": widgets.Dropdown(options=ACTIVATIONS, value=activation, description="f",
                                            layout=widgets.Layout(width="290px")),
         }
