@@ -78,7 +78,7 @@ def main(repeats=20):
             page = ctx.new_page()
             goto_when_up(page, f"http://127.0.0.1:{port}/", proc, Path(tmp) / "voila.log", "Voila", timeout=120)
             page.wait_for_selector(".bp-playground img", timeout=240_000)
-            handle = page.locator(".widget-slider .noUi-handle").first
+            handle = page.locator(".bp-explorer input[type=range]").first
             handle.focus()
 
             def key(i):

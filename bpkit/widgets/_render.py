@@ -33,7 +33,7 @@ def new_figure(width=5.0, height=3.2, dpi=80):
 FIGURE_ESM = r"""
 function render({ model, el }) {
   const img = document.createElement("img");
-  img.className = "bp-figure-img";
+  img.className = "bp-figure";  // the class the explorers' styles and benchmarks use
   el.append(img);
   let url = null;
   const draw = () => {
@@ -59,7 +59,7 @@ class FigureView(anywidget.AnyWidget):
     """A PNG or JPEG picture (``value``, bytes) shown as ``<img alt="{alt}">``."""
 
     _esm = FIGURE_ESM
-    _css = ".bp-figure-img { display: block; width: 100%; max-width: 100%; height: auto; }"
+    _css = "img.bp-figure { display: block; width: 100%; max-width: 100%; height: auto; }"
     value = traitlets.Bytes(b"").tag(sync=True)
     format = traitlets.Unicode("png").tag(sync=True)
     alt = traitlets.Unicode("").tag(sync=True)
@@ -95,7 +95,6 @@ class FigureImage:
         self.widget = FigureView(format=format, alt=describe(fig), layout=widgets.Layout(width=f"{width or w_px}px", max_width="100%",
                                                                                   height="auto", margin="2px 0px"))
         # max_width: the picture shrinks to a narrow screen; no side margin, so 100% plus margins never overflows
-        self.widget.add_class("bp-figure")
         self._animated = []
         self._background = None
         self.describe = None
