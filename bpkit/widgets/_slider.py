@@ -38,6 +38,9 @@ function render({ model, el }) {
   input.type = "range";
   input.id = id;
   input.className = "bp-slider-input";
+  // JupyterLab's command-mode shortcuts (the arrow keys among them, matched from the focused element up)
+  // would take the keys meant for the slider
+  input.setAttribute("data-lm-suppress-shortcuts", "true");
   const readout = document.createElement("output");
   readout.className = "bp-slider-readout";
   readout.setAttribute("for", id);
