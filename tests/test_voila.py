@@ -284,3 +284,47 @@ def numerical_delta(ex, h=1e-6):
     down = ex.net.loss(ex.X, ex.T)
     b[0] = b0
     return (up - down) / (2 * h)
+
+
+def test_named_slider_moves_from_the_keyboard_in_jupyterlab(tmp_path):
+    """The same slider in JupyterLab (`make lab`): named, described figures, and the arrow keys move it (Lab's
+    command-mode shortcuts must not take them)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("import bpkit as bp\nbp.widgets.NetworkExplorer((2, 2, 1))")]
+    nbformat.write(nb, tmp_path / "explorer.ipynb")
+    port = free_port()
+    args = ["jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1", "--ServerApp.token=",
+            "--ServerApp.password=", f"--ServerApp.root_dir={tmp_path}"]
+    args += ["--allow-root"] if os.geteuid() == 0 else []
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    log = tmp_path / "lab.log"
+    with server_process(args, log, cwd=tmp_path, env=env) as proc, chromium() as ctx:
+        try:
+            wait_for_http(f"http://127.0.0.1:{port}/lab", timeout=90, process=proc)
+        except (RuntimeError, TimeoutError) as error:
+            raise AssertionError(log.read_text()[-3000:]) from error
+        page = ctx.new_page()
+        page.goto(f"http://127.0.0.1:{port}/lab/tree/explorer.ipynb", timeout=120_000)
+        page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=120_000)
+        page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle")).first.wait_for(timeout=120_000)  # the kernel is up
+        page.locator(".jp-Cell .cm-content").first.click()
+        page.keyboard.press("Shift+Enter")  # run the cell; the notebook is then in command mode
+        page.wait_for_selector("input[type=range]", timeout=120_000)
+        loss = page.locator("[data-name='loss']").first
+        before = loss.inner_text()
+        w = page.get_by_role("slider", name="w⁽¹⁾₂₁", exact=True)
+        value_before = float(w.get_attribute("aria-valuetext"))
+        w.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"() => document.querySelector(\"[data-name='loss']\").innerText !== {before!r}",
+                               timeout=30_000)
+        value_after = float(w.get_attribute("aria-valuetext"))
+        sliders = page.get_by_role("slider").count()
+        alts = figure_alts(page)
+        assert not ctx.blocked, ctx.blocked[:5]
+    assert sliders == 2 + 1 + 9 + 1, sliders  # x₁ x₂, t₁, the 2-2-1 network's 9 parameters, η
+    assert value_after == pytest.approx(value_before + 0.05), (value_before, value_after)
+    assert len(alts) == 2 and all(len(a) > 40 for a in alts), alts
