@@ -75,6 +75,7 @@ del _bpbook_setup
 
 # what a chapter may import beyond bpkit, as pip requirements (pinned from constraints.txt)
 BOOK_MODULES = {"numpy": "numpy", "sympy": "sympy", "matplotlib": "matplotlib", "ipywidgets": "ipywidgets",
+                "anywidget": "anywidget",
                 "IPython": "ipython"}
 
 
@@ -165,7 +166,7 @@ def binder_requirements(srcdir, repository_url) -> str:
     pinned = pins(srcdir)
     lines = ["# Binder's environment for the launch notebooks (written by the book's build; pinned)",
              pip_source(repository_url, book_version(srcdir))]
-    for req in ["numpy", "sympy", "matplotlib", "ipywidgets", "ipython", "ipykernel", "jupytext", "jupyterlab"]:
+    for req in ["numpy", "sympy", "matplotlib", "ipywidgets", "anywidget", "ipython", "ipykernel", "jupytext", "jupyterlab"]:
         lines.append(f"{req}=={pinned[req]}")
     return "\n".join(lines) + "\n"
 

@@ -30,6 +30,19 @@ def new_figure(width=5.0, height=3.2, dpi=80):
     return fig
 
 
+def log_axes(max_depth, ylim, xlabel, ylabel, left=0.16):
+    """A figure of one quantity per layer (1 … ``max_depth`` across) on a log scale (``ylim`` up): the depth
+    and initialization explorers.  Returns ``(fig, ax)``."""
+    fig = new_figure(4.6, 2.8)
+    ax = fig.add_axes([left, 0.17, 0.8, 0.75])
+    ax.set_yscale("log")
+    ax.set_xlim(0.5, max_depth + 0.5)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return fig, ax
+
+
 FIGURE_ESM = r"""
 function render({ model, el }) {
   const img = document.createElement("img");
