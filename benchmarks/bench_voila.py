@@ -85,7 +85,7 @@ def main(repeats=20):
             goto_when_up(page, f"http://127.0.0.1:{port}/", proc, Path(tmp) / "voila.log", "Voila", timeout=120)
             page.wait_for_selector(".bp-playground img", timeout=240_000)
             print("Voila shows the widgets; measuring", file=sys.stderr, flush=True)
-            handle = page.locator(".bp-explorer .bp-controls .widget-slider .noUi-handle").first  # x₁ (η comes first)
+            handle = page.locator(".bp-explorer .bp-controls input[type=range]").first  # x₁ (η comes first)
             handle.focus()
 
             def key(i):

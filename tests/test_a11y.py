@@ -1,8 +1,8 @@
 """Every page of the website as a reader gets it, in Chromium at 1280×800 and at 390×844 (a phone):
 
 * axe-core (npm, pinned in package-lock.json, injected into the page) finds no serious or critical
-  WCAG 2.1 A/AA violation: at 390 px in light mode, at 1280 px in dark mode (every rule, colour contrast
-  included, so both colour schemes are checked once per page);
+  WCAG 2.1 A/AA violation in any of the four views of a page: light and dark mode, each at 390 and at
+  1280 px (every rule, colour contrast included);
 * no page scrolls sideways at 390 px and no code block scrolls sideways (code wraps);
 * formulas are not tab stops; the explorers are pictures with alt text, a note and a live link, and
   nothing on the static site looks movable (no slider, no enabled widget control).
@@ -33,6 +33,10 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WIDTHS = {"1280": (1280, 800), "390": (390, 844)}
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PARALLEL = 2
+# every page in both colour modes at both widths (axe runs every rule in each); the explorers' pictures once
+# per width
+COMBINATIONS = (("390", "light"), ("390", "dark"), ("1280", "dark"), ("1280", "light"))
+EXPLORER_SHOTS = {("390", "light"), ("1280", "dark")}
 
 MEASURE = """() => {
   const doc = document.documentElement;
@@ -92,8 +96,9 @@ async def _survey(site, base):
             gate = asyncio.Semaphore(PARALLEL)
 
             async def one(path):
-                """The page loaded once on a phone-sized screen (light mode), then widened to 1280 px in dark
-                mode: the same page and typeset math, measured and checked by axe-core at each size."""
+                """The page loaded once on a phone-sized screen, then widened to 1280 px: at each width in light
+                and in dark mode (the theme's own switch: the same page and typeset math, no reload), measured and
+                checked by axe-core."""
                 async with gate:
                     page = await ctx.new_page()
                     t0 = time.perf_counter()
@@ -103,22 +108,25 @@ async def _survey(site, base):
                                                            await MathJax.startup.promise; }""")
                     await page.add_script_tag(content=axe)
                     name = path.replace("/", "_").removesuffix(".html")
-                    for width, mode in (("390", "light"), ("1280", "dark")):
-                        if width == "1280":
+                    width_now = None
+                    for width, mode in COMBINATIONS:
+                        if width != width_now:
                             await page.set_viewport_size({"width": WIDTHS[width][0], "height": WIDTHS[width][1]})
-                            await page.evaluate("""() => { document.documentElement.dataset.theme = 'dark';
-                                                           document.documentElement.dataset.mode = 'dark'; }""")
-                        await page.wait_for_timeout(250)  # bpbook-a11y.js re-marks what scrolls after a resize
+                            await page.wait_for_timeout(250)  # bpbook-a11y.js re-marks what scrolls after a resize
+                            width_now = width
+                        await page.evaluate("""mode => { document.documentElement.dataset.theme = mode;
+                                                         document.documentElement.dataset.mode = mode; }""", mode)
                         await page.evaluate("window.scrollTo(0, 0)")
                         shot = name + ("-dark" if mode == "dark" else "")
                         await page.screenshot(path=str(artifact("screenshots", width, shot + ".png")))
-                        for i, box in enumerate(await page.locator(".bp-widget-static-box").all()):
-                            await box.screenshot(path=str(artifact("screenshots", width, f"{shot}-explorer{i + 1}.png")))
+                        if (width, mode) in EXPLORER_SHOTS:
+                            for i, box in enumerate(await page.locator(".bp-widget-static-box").all()):
+                                await box.screenshot(path=str(artifact("screenshots", width, f"{shot}-explorer{i + 1}.png")))
                         r = await page.evaluate(MEASURE)
                         found = await page.evaluate(  # resultTypes: no CSS selectors built for every passing node (faster)
                             "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", TAGS)
                         r.update(axe=_summary(found["violations"]), mode=mode, seconds=round(time.perf_counter() - t0, 1))
-                        results[(path, width)] = r
+                        results[(path, width, mode)] = r
                     await page.close()
 
             await asyncio.gather(*(one(path) for path in pages(site)))
@@ -138,32 +146,33 @@ def survey(site):
 @pytest.fixture(scope="module")
 def results(site):
     out = survey(site)
-    artifact("screenshots", "axe.json").write_text(json.dumps({f"{p} @{w}": r for (p, w), r in out.items()}, indent=1,
+    artifact("screenshots", "axe.json").write_text(json.dumps({f"{p} @{w} {m}": r for (p, w, m), r in out.items()}, indent=1,
                                                              ensure_ascii=False))
     return out
 
 
 def test_axe_finds_no_serious_or_critical_violation(results):
-    bad = {f"{p} @{w} {r['mode']}": r["axe"] for (p, w), r in results.items() if r["axe"]}
+    bad = {f"{p} @{w} {m}": r["axe"] for (p, w, m), r in results.items() if r["axe"]}
+    assert {(w, m) for _, w, m in results} == set(COMBINATIONS)
     assert not bad, json.dumps(bad, indent=1, ensure_ascii=False)
 
 
 def test_no_page_scrolls_sideways_on_a_phone(results):
-    wide = {p: r["sideways"] for (p, w), r in results.items() if w == "390" and r["sideways"] > 0}
+    wide = {f"{p} {m}": r["sideways"] for (p, w, m), r in results.items() if w == "390" and r["sideways"] > 0}
     assert not wide, f"pages wider than a 390 px screen (extra px): {wide}"
 
 
 def test_code_wraps_and_nothing_scrolls_inside_a_scroll_box(results):
-    code = {f"{p} @{w}": r["code"] for (p, w), r in results.items() if r["code"]}
-    nested = {f"{p} @{w}": r["nested"] for (p, w), r in results.items() if r["nested"]}
+    code = {f"{p} @{w} {m}": r["code"] for (p, w, m), r in results.items() if r["code"]}
+    nested = {f"{p} @{w} {m}": r["nested"] for (p, w, m), r in results.items() if r["nested"]}
     assert not code, f"code blocks that scroll sideways: {code}"
     assert not nested, f"scroll boxes inside scroll boxes: {nested}"
 
 
 def test_formulas_are_not_tab_stops(results):
-    stops = {f"{p} @{w}": r["mathTabStops"] for (p, w), r in results.items() if r["mathTabStops"]}
+    stops = {f"{p} @{w} {m}": r["mathTabStops"] for (p, w, m), r in results.items() if r["mathTabStops"]}
     assert not stops, f"typeset formulas in the tab order: {stops}"
-    unreachable = {f"{p} @{w}": r["unreachable"] for (p, w), r in results.items() if r["unreachable"]}
+    unreachable = {f"{p} @{w} {m}": r["unreachable"] for (p, w, m), r in results.items() if r["unreachable"]}
     assert not unreachable, f"boxes that scroll but a keyboard cannot reach: {unreachable}"
     assert sum(r["math"] for r in results.values()) > 100  # the math was there to check
 
@@ -171,21 +180,21 @@ def test_formulas_are_not_tab_stops(results):
 def test_explorers_are_honest_pictures(results):
     chapters = [f"chapters/{c}.html" for c in ("notation", "chain-rule", "output-delta", "hidden-delta", "batch",
                                                "regularization", "residual", "training")]
-    for (path, width), r in results.items():
+    for (path, width, mode), r in results.items():
         assert r["sliders"] == 0, f"{path} @{width}: {r['sliders']} sliders that move nothing on a static page"
-        assert r["missingAlt"] == 0 and r["clipped"] == 0, (path, width, r)
+        assert r["missingAlt"] == 0 and r["clipped"] == 0, (path, width, mode, r)
         assert r["liveLinks"] == r["boxes"], f"{path} @{width}: an explorer without its live link"
     for path in chapters:
-        assert results[(path, "1280")]["boxes"] >= 1, f"{path}: no explorer snapshot"
+        assert results[(path, "1280", "light")]["boxes"] >= 1, f"{path}: no explorer snapshot"
     # every explorer that draws shows its picture (notation's forward-pass explorer is tables only)
-    assert sum(results[(p, "1280")]["statics"] for p in chapters) >= 9
+    assert sum(results[(p, "1280", "light")]["statics"] for p in chapters) >= 9
 
 
 if __name__ == "__main__":  # a table of the counts, e.g. for a site built from another commit
     site = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "_build" / "html"
     out = survey(site)
     print(f"{'page':30} {'width':>5} {'mode':>5} {'serious/critical nodes (rules)':40} {'sideways':>8} {'code':>5} {'tabmath':>7}")
-    for (path, width), r in sorted(out.items()):
+    for (path, width, mode), r in sorted(out.items()):
         nodes = sum(v["nodes"] for v in r["axe"])
         rules = ",".join(sorted({v["id"] for v in r["axe"]}))
-        print(f"{path:30} {width:>5} {r['mode']:>5} {nodes:>3} {rules[:60]:36} {r['sideways']:>8} {r['code']:>5} {r['mathTabStops']:>7}")
+        print(f"{path:30} {width:>5} {mode:>5} {nodes:>3} {rules[:60]:36} {r['sideways']:>8} {r['code']:>5} {r['mathTabStops']:>7}")

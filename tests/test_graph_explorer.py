@@ -186,8 +186,7 @@ def test_live_in_voila(tmp_path):
         page.wait_for_function(f"() => document.querySelector('td[data-name=\"step\"]').innerText === '{n + 1}'",
                                timeout=30_000)
         page.wait_for_function(f"() => document.querySelector('.bp-explorer img').src !== {image!r}", timeout=30_000)
-        slider = page.locator(".widget-slider").filter(has=page.locator(".widget-label", has_text="step")).first
-        slider.locator(".noUi-handle").focus()
+        page.get_by_role("slider", name="step", exact=True).focus()
         page.keyboard.press("ArrowRight")
         page.wait_for_function(f"() => document.querySelector('td[data-name=\"step\"]').innerText === '{n + 2}'",
                                timeout=30_000)

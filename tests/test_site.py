@@ -13,6 +13,8 @@ from browser import artifact, chromium, skip_browser, static_server, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(skip_browser(), reason="BPBOOK_SKIP_BROWSER=1")]
 
+# any slider a reader could move: ipywidgets' noUiSlider handles, the book's own range inputs, anything with the role
+SLIDERS = ".widget-slider .noUi-handle, input[type=range], [role=slider]"
 RAW_TEX = re.compile(r"\\(frac|partial|delta|sum|mathbf|begin\{|\(|\[)|\$\$")
 
 # text outside code, scripts and typeset math: what a reader sees as prose and tables
@@ -45,7 +47,7 @@ def test_every_page_offline(site):
                 page.evaluate("MathJax.startup.promise")
                 page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
             if has_widgets:
-                page.wait_for_selector(".widget-slider .noUi-handle", timeout=30_000)
+                page.wait_for_selector(SLIDERS, timeout=30_000)
                 page.wait_for_timeout(500)
             if has_snapshots:
                 page.wait_for_function("[...document.querySelectorAll('img.bp-widget-static')].every(i => i.complete)",
@@ -58,7 +60,7 @@ def test_every_page_offline(site):
                 has_widgets=has_widgets,
                 views=html.count("application/vnd.jupyter.widget-view+json"),
                 rendered=page.locator(".bp-explorer, .bp-landscape").count(),
-                sliders=page.locator(".widget-slider .noUi-handle").count(),
+                sliders=page.locator(SLIDERS).count(),
                 # explorers on the website: a picture of their state that the browser could decode, a note, a link
                 snapshots=page.locator(".bp-widget-static-box").count(),
                 pictures=page.evaluate("[...document.querySelectorAll('img.bp-widget-static')]"

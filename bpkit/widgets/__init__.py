@@ -9,10 +9,12 @@ shows each explorer's initial state and a live kernel updates it on every slider
 from __future__ import annotations
 
 try:
+    import anywidget  # noqa: F401  (the accessible slider and the figures with alt text: _slider, _render)
     import ipywidgets  # noqa: F401
     import matplotlib  # noqa: F401
 except ImportError as err:  # pragma: no cover
-    raise ImportError("bpkit.widgets needs ipywidgets and matplotlib: pip install ipywidgets matplotlib") from err
+    raise ImportError("bpkit.widgets needs ipywidgets, anywidget and matplotlib: "
+                      "pip install ipywidgets anywidget matplotlib") from err
 
 from .chapters import (BatchExplorer, ChainExplorer, DepthExplorer, ForwardExplorer, OutputDeltaExplorer,
                        RegularizationExplorer)

@@ -38,6 +38,9 @@ class Snapshot:
             rows.append((control.description, shown))
         return rows
 
+    def _alt_text(self, image):
+        return next((alt for im, alt in self.static_figures() if im is image), image.widget.alt)
+
     def static_html(self):
         import base64
 
@@ -51,6 +54,8 @@ class Snapshot:
             "(Binder) to move its controls, or run <code>make lab</code> on your machine.</p>",
         ]
         for image, alt in self.static_figures():
+            image.widget.alt = alt  # the live picture says the same, and keeps saying it after each redraw
+            image.describe = lambda image=image: self._alt_text(image)
             mime = "image/jpeg" if image.format == "jpeg" else "image/png"
             data = base64.b64encode(image.widget.value).decode("ascii")
             parts.append(f'<img class="bp-widget-static" src="data:{mime};base64,{data}" alt="{html.escape(alt)}">')
@@ -84,11 +89,36 @@ def snap(value, step=STEP):
     return np.round(np.asarray(value, dtype=float) / step) * step
 
 
-def slider(description, value, low=-3.0, high=3.0, step=STEP):
-    s = widgets.FloatSlider(value=round(float(snap(value, step)), 10), min=low, max=high, step=step, description=description,
-                            continuous_update=True, readout_format=".2f",
-                            style={"description_width": "56px"}, layout=widgets.Layout(width="290px"))
-    return s
+def on_log_grid(value, low, step, base=10):
+    """``value`` on a log slider's grid: ``base`` to the power of the nearest exponent ``low + k·step`` (η = 0.3
+    becomes 10^−0.5 = 0.316).  A browser shows, and after the first key press sends back, that value; an
+    explorer starts from it, so that the page, the static picture and the steps agree."""
+    import math
+
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise ValueError(f"log slider: value must be a finite number > 0, got {value!r}")
+    exponent = low + round((math.log(value) / math.log(base) - low) / step) * step
+    return float(base ** round(exponent, 10))
+
+
+def slider(description, value, low=-3.0, high=3.0, step=STEP, *, kind="float", width="290px", readout_format=None,
+           description_width="56px"):
+    """The one slider of every explorer (an accessible range input, see ``_slider``), named ``description``
+    as the book writes it.  ``kind="float"`` starts ``value`` on the grid of ``step`` (see :func:`snap`);
+    ``"int"`` is an integer slider; ``"log"`` a slider of ``10 ** e`` with ``low``, ``high``, ``step`` exponents."""
+    from . import _slider
+
+    common = dict(description=description, min=low, max=high, step=step, description_width=description_width,
+                  layout=widgets.Layout(width=width))
+    if kind == "float":
+        return _slider.FloatSlider(value=round(float(snap(value, step)), 10), readout_format=readout_format or ".2f",
+                                   **common)
+    if kind == "int":
+        return _slider.IntSlider(value=value, readout_format=readout_format or "d", **common)
+    if kind == "log":
+        return _slider.LogSlider(value=on_log_grid(value, low, step), base=10, readout_format=readout_format or ".2f",
+                                 **common)
+    raise ValueError(f"slider {description!r}: kind must be 'float', 'int' or 'log', got {kind!r}")
 
 
 def row(children, *classes):

@@ -14,7 +14,7 @@ from ..functional import dense_forward
 from ..layout import column_forward, to_column
 from ..network import mlp
 from ._common import Snapshot, fmt, row, slider, snap, table
-from ._render import FigureImage, new_figure
+from ._render import FigureImage, log_axes, new_figure
 
 
 class _Explorer(Snapshot, widgets.VBox):
@@ -182,8 +182,7 @@ class BatchExplorer(_Explorer):
         name, index = self._index
         self.per_sample = np.array([self.net.loss_and_grads(self.X[i:i + 1], self.T[i:i + 1])[1][name][index]
                                     for i in range(max_m)])
-        self.sliders = {"m": widgets.IntSlider(value=4, min=1, max=max_m, description="batch m",
-                                               layout=widgets.Layout(width="290px"))}
+        self.sliders = {"m": slider("batch m", 4, 1, max_m, 1, kind="int", description_width="80px")}
         self.fig = new_figure(4.4, 2.6)
         ax = self.fig.add_axes([0.16, 0.18, 0.8, 0.72])
         self.bars = ax.bar(np.arange(1, max_m + 1), self.per_sample, color="C0", alpha=0.8)
@@ -287,15 +286,8 @@ class DepthExplorer(_Explorer):
         rng = np.random.default_rng(seed)
         self.X, self.T = rng.normal(size=(8, width)), rng.uniform(size=(8, 1))
         self.width, self.seed = width, seed
-        self.sliders = {"depth": widgets.IntSlider(value=12, min=2, max=max_depth, description="depth",
-                                                   layout=widgets.Layout(width="290px"))}
-        self.fig = new_figure(4.6, 2.8)
-        ax = self.fig.add_axes([0.15, 0.17, 0.8, 0.75])
-        ax.set_yscale("log")
-        ax.set_xlim(0.5, max_depth + 0.5)
-        ax.set_ylim(1e-17, 10)
-        ax.set_xlabel("layer l (1 = first)")
-        ax.set_ylabel("‖∂L/∂W⁽ˡ⁾‖")
+        self.sliders = {"depth": slider("depth", 12, 2, max_depth, 1, kind="int", description_width="80px")}
+        self.fig, ax = log_axes(max_depth, (1e-17, 10), "layer l (1 = first)", "‖∂L/∂W⁽ˡ⁾‖", left=0.15)
         (self.plain,) = ax.plot([], [], "o-", ms=3, label="plain", color="C0")
         (self.res,) = ax.plot([], [], "s-", ms=3, label="residual", color="C1")
         ax.legend(loc="lower right", fontsize=7)

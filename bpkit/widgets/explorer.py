@@ -88,8 +88,7 @@ class NetworkExplorer(Snapshot, widgets.VBox):
         self.history = []
         shown = [self.drawing.image.widget, self.loss_label, row([self.neuron_table, self.grad_table])]
         if step:
-            self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-2, max=1, step=0.1, description="η",
-                                             readout_format=".2f", layout=widgets.Layout(width="290px"))
+            self.lr = slider("η", lr, -2, 1, 0.1, kind="log")
             self.step_button = widgets.Button(description="take a gradient step", icon="arrow-down",
                                               layout=widgets.Layout(width="200px"))
             self.step_button.on_click(self.step)

@@ -6,8 +6,8 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..initialization import delta_variance_factor, scaled_mlp
-from ._common import table
-from ._render import FigureImage, new_figure
+from ._common import slider, table
+from ._render import FigureImage, log_axes
 from .chapters import _Explorer
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -26,20 +26,12 @@ class InitExplorer(_Explorer):
         self.width, self.seed = int(width), seed
         self.X, self.T = rng.normal(size=(m, self.width)), rng.normal(size=(m, 1))
         self.sliders = {
-            "depth": widgets.IntSlider(value=depth, min=2, max=max_depth, description="depth N",
-                                       layout=widgets.Layout(width="290px")),
-            "scale": widgets.FloatSlider(value=scale, min=0.25, max=3.0, step=0.05, description="scale of s",
-                                         readout_format=".2f", layout=widgets.Layout(width="290px")),
+            "depth": slider("depth N", depth, 2, max_depth, 1, kind="int", description_width="80px"),
+            "scale": slider("scale of s", scale, 0.25, 3.0, 0.05, description_width="80px"),
             "activation": widgets.Dropdown(options=ACTIVATIONS, value=activation, description="f",
                                            layout=widgets.Layout(width="290px")),
         }
-        self.fig = new_figure(4.6, 2.8)
-        ax = self.fig.add_axes([0.16, 0.17, 0.8, 0.75])
-        ax.set_yscale("log")
-        ax.set_xlim(0.5, max_depth + 0.5)
-        ax.set_ylim(1e-12, 1e4)
-        ax.set_xlabel("hidden layer l (1 = first)")
-        ax.set_ylabel("‖δ⁽ˡ⁾‖ (RMS)")
+        self.fig, ax = log_axes(max_depth, (1e-12, 1e4), "hidden layer l (1 = first)", "‖δ⁽ˡ⁾‖ (RMS)")
         (self.measured,) = ax.plot([], [], "o-", ms=3, color="C0", label="measured")
         (self.predicted,) = ax.plot([], [], "--", lw=1.2, color="C3", label="eq. (variance), predicted")
         ax.legend(loc="lower right", fontsize=7)

@@ -18,7 +18,7 @@ import numpy as np
 from ..data import two_moons
 from ..network import mlp
 from ..optim import sgd_step
-from ._common import Snapshot, fmt, row
+from ._common import Snapshot, fmt, row, slider
 from ._render import FigureImage, new_figure
 from .explorer import param_label
 from .network_picker import NetworkPicker, network_svg
@@ -64,14 +64,6 @@ def split(X, T, test_fraction=0.3, seed=0):
     return X[train], T[train], X[test], T[test]
 
 
-def on_log_grid(value, s):
-    """The η a browser's log slider shows for ``value``, and sends back: base to the power of the nearest
-    point of the exponent's grid (η = 0.3 becomes 10^−0.5 = 0.316).  The playground trains with that η
-    from the start, so that the page, the static picture and the steps agree."""
-    exponent = s.min + round((np.log(value) / np.log(s.base) - s.min) / s.step) * s.step
-    return float(s.base ** round(exponent, 10))
-
-
 class Playground(Snapshot, widgets.VBox):
     """Train a small network on 2-D data, as in TensorFlow Playground, in the kernel with bpkit.
 
@@ -85,20 +77,15 @@ class Playground(Snapshot, widgets.VBox):
         self.seed, self.extent, self.steps_per_frame = seed, float(extent), int(steps_per_frame)
         self.dataset = widgets.Dropdown(options=DATASETS, value=dataset, description="data",
                                         layout=widgets.Layout(width="220px"))
-        self.noise = widgets.FloatSlider(value=noise, min=0.0, max=0.5, step=0.05, description="noise",
-                                         layout=widgets.Layout(width="260px"))
-        self.test_fraction = widgets.FloatSlider(value=test_fraction, min=0.1, max=0.7, step=0.1, description="test part",
-                                                 layout=widgets.Layout(width="260px"))
+        self.noise = slider("noise", noise, 0.0, 0.5, 0.05, width="260px", description_width="80px")
+        self.test_fraction = slider("test part", test_fraction, 0.1, 0.7, 0.1, width="260px", description_width="80px")
         self.n = int(n)
         self.activation = widgets.Dropdown(options=ACTIVATIONS, value=activation, description="activation",
                                            layout=widgets.Layout(width="220px"))
-        self.depth = widgets.IntSlider(value=len(hidden), min=0, max=4, description="hidden layers",
-                                       style={"description_width": "90px"}, layout=widgets.Layout(width="260px"))
-        self.width = widgets.IntSlider(value=max(hidden) if hidden else 4, min=1, max=8, description="width",
-                                       layout=widgets.Layout(width="260px"))
-        self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-3, max=1, step=0.1, description="η",
-                                         readout_format=".3f", layout=widgets.Layout(width="260px"))
-        self.lr.value = on_log_grid(self.lr.value, self.lr)
+        self.depth = slider("hidden layers", len(hidden), 0, 4, 1, kind="int", width="260px", description_width="90px")
+        self.width = slider("width", max(hidden) if hidden else 4, 1, 8, 1, kind="int", width="260px",
+                            description_width="80px")
+        self.lr = slider("η", lr, -3, 1, 0.1, kind="log", width="260px", readout_format=".3f", description_width="80px")
         # a toggle with a text label (the Play widget's buttons are icons without an accessible name); while
         # it is on, an asyncio task on the kernel's loop takes a frame of steps twelve times a second
         self.play = widgets.ToggleButton(value=False, description="play", icon="play", tooltip="train continuously",
