@@ -30,7 +30,7 @@ def reference(steps):
     X, T = make_dataset(SETTINGS["dataset"], 200, 0.1, seed=0)
     X_train, T_train, X_test, T_test = split(X, T, 0.3, seed=0)
     net = bp.mlp([2, 4, 4, 1], activation="tanh", output_activation="sigmoid", seed=0)
-    lr = 10 ** -0.5  # η = 0.3 on the slider's grid of powers 10^(k/10): what the page shows and trains with
+    lr = SETTINGS["lr"]  # the page shows η = 0.300 and the kernel trains with it until the slider is moved
     for _ in range(steps):
         _, grads = net.loss_and_grads(X_train, T_train, loss="bce")
         bp.sgd_step(net, grads, lr)

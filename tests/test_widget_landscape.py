@@ -32,7 +32,7 @@ def test_the_trail_is_the_gradient_descent_path():
     ex.ten_button.click()
     for _ in range(11):
         _, g = ref.loss_and_grads(ex.X, ex.T, loss="bce")
-        bp.sgd_step(ref, g, 3.0)
+        bp.sgd_step(ref, g, ex.lr.value)  # η as the slider holds it
         path.append((ref.layers[1].W[0, 0], ref.layers[1].W[1, 0]))
     np.testing.assert_allclose(np.array(ls.trail), np.array(path), rtol=0, atol=1e-12)
     xs, ys = ls.trail_line.get_data()

@@ -33,7 +33,7 @@ def test_n_button_steps_are_n_sgd_steps(clicks):
         n += c
     for _ in range(n):
         _, g = ref.loss_and_grads(ex.X, ex.T, loss="bce")
-        bp.sgd_step(ref, g, 3.0)
+        bp.sgd_step(ref, g, ex.lr.value)  # η as the slider holds it
     got, want = params(ex.net), params(ref)
     for name in want:
         np.testing.assert_allclose(got[name], want[name], rtol=0, atol=1e-12, err_msg=name)

@@ -89,18 +89,6 @@ def snap(value, step=STEP):
     return np.round(np.asarray(value, dtype=float) / step) * step
 
 
-def on_log_grid(value, low, step, base=10):
-    """``value`` on a log slider's grid: ``base`` to the power of the nearest exponent ``low + k·step`` (η = 0.3
-    becomes 10^−0.5 = 0.316).  A browser shows, and after the first key press sends back, that value; an
-    explorer starts from it, so that the page, the static picture and the steps agree."""
-    import math
-
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-        raise ValueError(f"log slider: value must be a finite number > 0, got {value!r}")
-    exponent = low + round((math.log(value) / math.log(base) - low) / step) * step
-    return float(base ** round(exponent, 10))
-
-
 def slider(description, value, low=-3.0, high=3.0, step=STEP, *, kind="float", width="290px", readout_format=None,
            description_width="56px"):
     """The one slider of every explorer (an accessible range input, see ``_slider``), named ``description``
@@ -116,8 +104,9 @@ def slider(description, value, low=-3.0, high=3.0, step=STEP, *, kind="float", w
     if kind == "int":
         return _slider.IntSlider(value=value, readout_format=readout_format or "d", **common)
     if kind == "log":
-        return _slider.LogSlider(value=on_log_grid(value, low, step), base=10, readout_format=readout_format or ".2f",
-                                 **common)
+        # the value is kept as given (η = 0.3 stays 0.3; the range input shows it at the nearest grid point and
+        # sends nothing back until a key or the mouse moves it, unlike ipywidgets' log slider, which snapped it)
+        return _slider.LogSlider(value=value, base=10, readout_format=readout_format or ".2f", **common)
     raise ValueError(f"slider {description!r}: kind must be 'float', 'int' or 'log', got {kind!r}")
 
 
