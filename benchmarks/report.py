@@ -210,6 +210,35 @@ def replace_mlp_section(text, mlp):
     return "\n".join(lines[:start] + mlp_section(mlp) + [""] + lines[end:]) + "\n"
 
 
+def sections(text):
+    """{heading line: its lines up to the next heading} of the ``## `` sections of a README."""
+    out, heading = {}, None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            heading = line
+            out[heading] = [line]
+        elif heading:
+            out[heading].append(line)
+    return out
+
+
+KEPT = "*(Not run this time: kept as the previous `make bench` wrote it.)*"
+
+
+def keep_sections(old, new):
+    """``new`` plus each section of ``old`` whose benchmark did not run this time (its results file is missing),
+    marked as kept, so that running a few scripts does not erase the others' last results."""
+    have = sections(new)
+    kept = [body for heading, body in sections(old).items() if heading not in have]
+    out = new.rstrip("\n").splitlines()
+    for body in kept:
+        rest = [line for line in body[1:] if line != KEPT]
+        while rest and not rest[0].strip():
+            rest.pop(0)
+        out += ["", body[0], "", KEPT, ""] + rest
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
 def main(argv=None):
     """``report.py``: the whole README from every result; ``report.py mlp``: only the bpkit section."""
     import sys
@@ -222,7 +251,8 @@ def main(argv=None):
             raise FileNotFoundError(f"no {RESULTS / 'mlp.json'}: run benchmarks/bench_mlp.py first")
         readme.write_text(replace_mlp_section(readme.read_text(), mlp))
     else:
-        readme.write_text(render())
+        old = readme.read_text() if readme.exists() else ""
+        readme.write_text(keep_sections(old, render()))
     print("wrote", readme.relative_to(HERE.parent))
 
 

@@ -144,3 +144,13 @@ def test_the_mlp_part_rewrites_only_its_section(tmp_path):
 def test_the_report_says_when_there_is_nothing_to_report(tmp_path):
     with pytest.raises(FileNotFoundError, match="make bench"):
         report.render(tmp_path)
+
+
+def test_a_section_whose_benchmark_did_not_run_is_kept_and_marked():
+    old = "# Benchmarks\n\n## Widget latency\n\nold widgets\n\n## The book\n\nbook table\n"
+    new = "# Benchmarks\n\n## Widget latency\n\nnew widgets\n"
+    text = report.keep_sections(old, new)
+    assert "new widgets" in text and "old widgets" not in text
+    assert text.endswith(f"## The book\n\n{report.KEPT}\n\nbook table\n")
+    assert report.keep_sections(text, new) == text  # kept again, marked once
+    assert report.keep_sections(old, old) == old  # everything ran: nothing is marked
