@@ -109,7 +109,7 @@ def network_diagram(net, ax, highlight=None, edge=None, values=False):
 
     Layers l = 0 … N left to right (l = 0 the inputs), neuron q = 1 at the top.  The edge ``edge = (l, p, q)``
     (default: the last layer's (1, 1)) is labelled w_pq⁽ˡ⁾ with where bpkit stores it.  ``highlight`` is one
-    of :data:`HIGHLIGHTS`: ``"output-delta"`` marks the output layer's δ and the weights into it,
+    of ``HIGHLIGHTS``: ``"output-delta"`` marks the output layer's δ and the weights into it,
     ``"hidden-delta"`` a hidden neuron's δ and the weights that carry δ back to it, ``"forward"`` the edges
     into one neuron, ``"batch"`` writes each W's shape.  ``values=True`` prints each weight's number.
     """
@@ -269,7 +269,7 @@ def batch_diagram(net, X, T, ax, loss="mse", layer=0):
 
 # -- the residual block --------------------------------------------------------------------------------
 def residual_shapes(block):
-    """``{"W": (n, n), "b": (n,), "X": n, "Y": n}`` of a :class:`bpkit.Residual` (its input and output width)."""
+    """``{"W": (n, n), "b": (n,), "X": n, "Y": n}`` of a :class:`bpkit.layers.Residual` (its input and output width)."""
     W = getattr(block, "W", None)
     if W is None or not hasattr(block, "n_in"):
         raise TypeError(f"residual_shapes(block): expected a bpkit.Residual, got {type(block).__name__}")

@@ -162,7 +162,7 @@ def graph_layout(root):
     """``(order, position)``: the nodes of ``root``'s graph in topological order and, for each (by ``id``), a
     place (column, row) to draw it: an operation one column right of its latest parent, a leaf one column left
     of its first use, the nodes of a column centred on row 0.  Used by the graphs chapter's figure and by
-    :class:`bpkit.widgets.GraphExplorer`.
+    ``bpkit.widgets.GraphExplorer``.
     """
     order = topological_order(root)
     column = {}
