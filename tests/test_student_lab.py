@@ -45,7 +45,8 @@ def test_student_sees_questions_and_runs_the_visible_test(lab):
         # the kernel is ready when the status bar says Idle
         page.wait_for_selector("text=/\\|\\s*Idle/", timeout=120_000)
         # the questions (rendered by JupyterLab, or by jupyterlab-myst into a .myst box)
-        assert page.locator(".jp-MarkdownCell h3", has_text="Exercise 1").count() >= 1
+        # (jupyterlab-myst renders after the kernel is idle: wait for the heading, up to a minute)
+        page.locator(".jp-MarkdownCell h3", has_text="Exercise 1").first.wait_for(state="attached", timeout=60_000)
         # Run ▸ Run All Cells: the chapter runs, and stops at the first unanswered exercise
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
